@@ -18,6 +18,11 @@ APP_PASSWORD = "phoenix_app"
 OWNER_ROLE = "phoenix_owner"
 OWNER_PASSWORD = "phoenix_owner"
 AUTH_ROLE = "phoenix_auth"
+#: The reporting engine's role: read-only, BYPASSRLS (ADR-007 trade-off: RLS made the long report
+#: queries unplannable, so every report carries explicit tenant predicates instead — which is exactly
+#: why the harness fuzzes every report).
+REPORTING_ROLE = "phoenix_reporting"
+REPORTING_PASSWORD = "phoenix_reporting"
 
 #: Tables that carry ``tenant_id``; each gets RLS enabled and forced, and the tenant policy.
 TENANT_TABLES = (
@@ -35,6 +40,9 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
         CREATE ROLE {APP_ROLE} LOGIN PASSWORD '{APP_PASSWORD}' NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPORTING_ROLE}') THEN
+        CREATE ROLE {REPORTING_ROLE} LOGIN PASSWORD '{REPORTING_PASSWORD}' NOSUPERUSER BYPASSRLS;
     END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AUTH_ROLE}') THEN
         CREATE ROLE {AUTH_ROLE} NOLOGIN NOSUPERUSER BYPASSRLS;
@@ -87,6 +95,8 @@ def install(admin_dsn: str) -> None:
             conn.execute(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
             conn.execute(f"GRANT SELECT ON {', '.join(GLOBAL_TABLES)}, clients, tenants TO {APP_ROLE}")
             conn.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(TENANT_TABLES)} TO {APP_ROLE}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {REPORTING_ROLE}")
+        conn.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {REPORTING_ROLE}")
         # The login lookup belongs to the auth role (BYPASSRLS), not to the owner (FORCE applies).
         conn.execute(f"GRANT SELECT ON users TO {AUTH_ROLE}")
         conn.execute(f"GRANT USAGE ON SCHEMA public TO {AUTH_ROLE}")

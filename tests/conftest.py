@@ -28,6 +28,7 @@ class PhoenixDB:
     admin_dsn: str
     app_dsn: str
     owner_dsn: str
+    reporting_dsn: str
     dataset: object  # phoenix.seed.Dataset
 
 
@@ -41,7 +42,8 @@ def build_phoenix_database(server, name: str, seed: int = TEST_SEED, **world) ->
     with psycopg.connect(admin, autocommit=False) as conn:
         write_tables(conn, dataset.tables)
     return PhoenixDB(name, admin, server.dsn(name, install.APP_ROLE, install.APP_PASSWORD),
-                     server.dsn(name, install.OWNER_ROLE, install.OWNER_PASSWORD), dataset)
+                     server.dsn(name, install.OWNER_ROLE, install.OWNER_PASSWORD),
+                     server.dsn(name, install.REPORTING_ROLE, install.REPORTING_PASSWORD), dataset)
 
 
 @pytest.fixture(scope="session")
@@ -64,5 +66,6 @@ def phoenix_db(pg_server, phoenix_template):
     from phoenix import install
 
     yield PhoenixDB(name, admin, pg_server.dsn(name, install.APP_ROLE, install.APP_PASSWORD),
-                    pg_server.dsn(name, install.OWNER_ROLE, install.OWNER_PASSWORD), phoenix_template.dataset)
+                    pg_server.dsn(name, install.OWNER_ROLE, install.OWNER_PASSWORD),
+                    pg_server.dsn(name, install.REPORTING_ROLE, install.REPORTING_PASSWORD), phoenix_template.dataset)
     pg_server.drop_database(name)
