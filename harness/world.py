@@ -26,6 +26,8 @@ class World:
     #: Rows owned by a group of tenants rather than one (e.g. a client's row, visible to its subsidiaries):
     #: table -> (column holding the group key, mapping group key -> tenant ids).
     group_owners: dict[str, tuple[str, dict[str, tuple[str, ...]]]] = field(default_factory=dict)
+    #: Whatever else the scenario needs to describe tenants and principals (e.g. their logins).
+    meta: dict = field(default_factory=dict, compare=False)
 
     def fingerprint(self) -> str:
         """A digest of every row: the same seed must give the same fingerprint, byte for byte."""

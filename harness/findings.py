@@ -1,0 +1,85 @@
+"""A finding: one isolation bug, with what a developer needs to act on it.
+
+The id is stable across runs (kind, operation, principal's role, victim and the leaked field's shape,
+never the random values), so the same bug is one finding run after run and can be replayed first.
+Evidence is a short excerpt around the foreign value, never a dump; the curl line has credentials
+redacted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import asdict, dataclass, field
+
+EXCERPT = 60
+REDACTED = "***"
+SENSITIVE_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # path with query string, as sent
+    headers: dict[str, str] = field(default_factory=dict)
+    body: object = None
+
+    def redacted_headers(self) -> dict[str, str]:
+        return {k: (REDACTED if k.lower() in SENSITIVE_HEADERS else v) for k, v in self.headers.items()}
+
+    def curl(self, base_url: str) -> str:
+        parts = ["curl", "-sS", "-X", self.method, shlex.quote(base_url.rstrip("/") + self.path)]
+        for name, value in self.redacted_headers().items():
+            if name.lower() == "authorization" and value == REDACTED:
+                value = "Bearer $TOKEN"
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+        if self.body is not None:
+            parts += ["-H", shlex.quote("Content-Type: application/json"),
+                      "--data", shlex.quote(json.dumps(self.body, default=str))]
+        return " ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {"method": self.method, "url": self.path, "headers": self.redacted_headers(), "body": self.body}
+
+
+@dataclass
+class Finding:
+    kind: str  # foreign-row | non-interference | write-isolation | object-level | mass-assignment
+    oracle: str
+    phase: str  # sweep | fuzz | reports | stateful | noninterference
+    operation: str
+    principal: str
+    role: str
+    victim_tenant: str
+    evidence: str
+    request: Request | None
+    status: int | None
+    seed: int
+    #: What identifies the bug beyond the operation (e.g. the leaked JSON field, the table written).
+    locus: str = ""
+    title: str = ""
+    #: Order in which the scan produced it (requests sent before it, seconds since start).
+    requests_before: int = 0
+    seconds: float = 0.0
+    id: str = ""
+
+    def __post_init__(self):
+        if not self.id:
+            key = "|".join([self.kind, self.operation, self.role, self.locus])
+            self.id = "TH-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+        if not self.title:
+            self.title = f"{self.kind}: {self.operation} as {self.principal} exposes {self.victim_tenant}"
+
+    def as_dict(self, base_url: str, reproduce: str) -> dict:
+        d = asdict(self)
+        d["request"] = self.request.as_dict() if self.request else None
+        d["curl"] = self.request.curl(base_url) if self.request else ""
+        d["reproduce"] = reproduce
+        return d
+
+
+def excerpt(text: str, start: int, end: int, width: int = EXCERPT) -> str:
+    """A short window around ``text[start:end]``, the foreign value marked with »«."""
+    lo, hi = max(0, start - width), min(len(text), end + width)
+    return ("…" if lo else "") + text[lo:start] + "»" + text[start:end] + "«" + text[end:hi] + ("…" if hi < len(text) else "")

@@ -1,0 +1,152 @@
+"""The ownership index: high-entropy values mapped to the tenants that own them, and a fast scanner.
+
+Only values unique to one owner are markers: a value seen in two tenants (a status word, a shared
+tag name, a currency code) proves nothing and is dropped. A value that occurs *inside* another
+owner's text (a surname inside someone else's e-mail) is dropped too, so a substring match never
+blames the wrong tenant. Values created during the run (ids returned by a create) join the index
+under the creator's tenant. Scanning is one Aho-Corasick pass over the whole text (pyahocorasick),
+never a loop of ``in``, and never chunked (a marker straddling a chunk boundary would be missed).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from harness.world import World
+
+MIN_LENGTH = 8
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_LOW_ENTROPY = re.compile(r"^[\d\s.,:+-]*$")  # numbers, dates, times: they collide by chance
+
+
+@dataclass(frozen=True)
+class Hit:
+    marker: str
+    owners: frozenset[str]
+    start: int
+    end: int
+
+
+def is_candidate(value) -> str | None:
+    """The text form of ``value`` if it can be a marker, else None."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str) or isinstance(value, bool):
+        return None
+    text = value.strip()
+    if _UUID.match(text.lower()):
+        return text.lower()
+    if len(text) < MIN_LENGTH or _LOW_ENTROPY.match(text):
+        return None
+    return text
+
+
+class OwnershipIndex:
+    def __init__(self, owners: dict[str, frozenset[str]]):
+        self._owners = dict(owners)
+        self._automaton = None
+        self._dirty = True
+
+    # -- building ----------------------------------------------------------------------------------
+    @classmethod
+    def from_world(cls, world: World) -> "OwnershipIndex":
+        seen: dict[str, set[str]] = defaultdict(set)
+        grouped: dict[str, frozenset[str]] = {}
+        texts: dict[str, list[str]] = defaultdict(list)  # owner key -> every text it holds
+        shared_text: list[str] = []
+        for table, rows in world.tables.items():
+            column = world.tenant_columns.get(table)
+            group = world.group_owners.get(table)
+            for row in rows:
+                if column:
+                    owners = frozenset({str(row[column])})
+                elif group:
+                    owners = frozenset(group[1].get(str(row[group[0]]), ()))
+                else:
+                    owners = frozenset()
+                for value in row.values():
+                    if not isinstance(value, (str, uuid.UUID)):
+                        continue
+                    text = str(value)
+                    if not owners:
+                        shared_text.append(text)
+                        continue
+                    key = ",".join(sorted(owners))
+                    texts[key].append(text)
+                    marker = is_candidate(value)
+                    if marker is None:
+                        continue
+                    if group and not column:
+                        grouped[marker] = owners
+                    else:
+                        seen[marker].add(next(iter(owners)))
+        owners_of: dict[str, frozenset[str]] = {m: frozenset(o) for m, o in seen.items() if len(o) == 1}
+        for marker, owners in grouped.items():
+            if marker in seen and not seen[marker] <= owners:
+                continue
+            owners_of[marker] = owners
+        index = cls(owners_of)
+        index._drop_ambiguous(texts, shared_text)
+        return index
+
+    def _drop_ambiguous(self, texts: dict[str, list[str]], shared_text: list[str]) -> None:
+        """Drop markers that occur inside text owned by someone else (or inside shared data)."""
+        ambiguous: set[str] = set()
+        for hit in self.scan("\x00".join(shared_text)):
+            ambiguous.add(hit.marker)
+        for key, chunks in texts.items():
+            holder = frozenset(key.split(","))
+            for hit in self.scan("\x00".join(chunks)):
+                if not (hit.owners >= holder or holder >= hit.owners):
+                    ambiguous.add(hit.marker)
+        for marker in ambiguous:
+            del self._owners[marker]
+        self._dirty = True
+
+    def add(self, value, tenant: str) -> bool:
+        """Index a value created during the run by a principal of ``tenant``; False if not a marker."""
+        marker = is_candidate(value)
+        if marker is None or marker in self._owners:
+            return False
+        self._owners[marker] = frozenset({tenant})
+        self._dirty = True
+        return True
+
+    # -- querying ----------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._owners)
+
+    def owners(self, value: str) -> frozenset[str] | None:
+        return self._owners.get(value)
+
+    def markers_of(self, tenant: str) -> list[str]:
+        return [m for m, o in self._owners.items() if tenant in o]
+
+    def _build(self):
+        automaton = ahocorasick.Automaton()
+        for marker, owners in self._owners.items():
+            automaton.add_word(marker, (marker, owners))
+        if len(automaton):
+            automaton.make_automaton()
+        self._automaton = automaton
+        self._dirty = False
+
+    def scan(self, text: str) -> Iterable[Hit]:
+        """Every marker occurrence in ``text`` (one pass)."""
+        if self._dirty or self._automaton is None:
+            self._build()
+        if not text or not len(self._automaton):
+            return
+        for end, (marker, owners) in self._automaton.iter(text):
+            yield Hit(marker, owners, end - len(marker) + 1, end + 1)
+
+    def foreign_hits(self, text: str, visible: frozenset[str]) -> list[Hit]:
+        """Markers in ``text`` none of whose owners is visible: each is a leak."""
+        return [h for h in self.scan(text) if not (h.owners & visible)]
+

@@ -1,0 +1,123 @@
+"""``tenant-harness reproduce ID``: rebuild the same world from the seed and replay one finding.
+
+The finding's request is deterministic given the seed (the ids in it were seeded), so a developer gets
+the same leak on a laptop with one command, without the rest of the scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import psycopg
+
+from harness.errors import HarnessError
+
+
+def load_finding(reports: Path, finding_id: str) -> tuple[dict, dict]:
+    path = reports / "findings.json"
+    if not path.is_file():
+        raise HarnessError(f"{path} does not exist: run a scan first, or pass --reports DIR")
+    doc = json.loads(path.read_text())
+    for f in doc.get("findings", []):
+        if f["id"] == finding_id:
+            return f, doc
+    known = ", ".join(f["id"] for f in doc.get("findings", [])[:10]) or "none"
+    raise HarnessError(f"no finding {finding_id} in {path} (known: {known})")
+
+
+def probe_for(finding: dict, operations) -> "Probe":
+    from harness.fuzz.probes import Probe
+
+    request = finding["request"]
+    op = next((o for o in operations if o.label == finding["operation"]), None)
+    if op is None:
+        raise HarnessError(f"operation {finding['operation']} is no longer in the spec")
+    parts = urlsplit(request["url"])
+    path_params = op.match(parts.path) or {}
+    query: dict = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+    headers = {k: v for k, v in (request.get("headers") or {}).items() if v != "***"}
+    return Probe(op, path_params, query, headers, request.get("body"), attack="replay",
+                 foreign_in_path=finding["kind"] == "object-level")
+
+
+async def _replay(campaign, server, finding: dict):
+    from harness.coverage import Coverage
+    from harness.exchange import Exchange
+    from harness.fuzz.operations import load_operations
+    from harness.oracles.write_isolation import Digests
+    from harness.target import Target
+    from harness.world import write_tables
+
+    tag = f"threpro_{campaign.opt.seed}"
+    names = []
+    try:
+        admin = server.create_database(f"{tag}_tpl")
+        names.append(f"{tag}_tpl")
+        campaign.scenario.install(admin)
+        with psycopg.connect(admin) as conn:
+            write_tables(conn, campaign.world.tables)
+        server.create_database(f"{tag}_run", template=f"{tag}_tpl")
+        names.append(f"{tag}_run")
+        db = campaign._database(server, f"{tag}_run")
+        target = Target(campaign.scenario, app=campaign.scenario.create_app(db))
+        principal = next((p for p in campaign.principals if p.name == finding["principal"]), None)
+        if principal is None:
+            raise HarnessError(f"principal {finding['principal']} is not in the scenario")
+        client = await target.login(principal)
+        operations = load_operations(await target.spec())
+        probe = probe_for(finding, operations)
+        async with await psycopg.AsyncConnection.connect(db.admin_dsn, autocommit=True) as conn:
+            digests = Digests(conn, campaign.world.tenant_columns)
+            await digests.start()
+            ex = Exchange(campaign.index, campaign.ids, Coverage([], [], set()), campaign.slugs,
+                          campaign.opt.seed, digests)
+            response = await ex.send(client, principal, probe, "replay")
+        await target.close()
+        return response, list(ex.findings.values())
+    finally:
+        for name in reversed(names):
+            server.drop_database(name)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("reproduce", help="replay one finding from reports/findings.json on a fresh world")
+    p.add_argument("finding_id", metavar="ID")
+    p.add_argument("--scenario", required=True, metavar="PATH")
+    p.add_argument("--seed", type=int, default=None, help="default: the seed of the run that found it")
+    p.add_argument("--reports", default="reports", metavar="DIR")
+    p.add_argument("--db-url", "--harness-db-url", dest="db_url", metavar="DSN")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from harness.campaign import Campaign, Options
+    from harness.db import provide_server
+    from harness.scenario import load_scenario
+
+    finding, doc = load_finding(Path(args.reports), args.finding_id)
+    if finding["kind"] == "non-interference" or finding["request"] is None or finding["request"]["method"] == "QUERY":
+        raise HarnessError(f"{finding['id']} is a {finding['kind']} finding on {finding['operation']}: replay it "
+                           f"with a scan (`tenant-harness scan --scenario {args.scenario} --seed {doc['run']['seed']}`)")
+    seed = args.seed if args.seed is not None else doc["run"]["seed"]
+    campaign = Campaign(load_scenario(args.scenario), Options(seed=seed))
+    campaign._prepare_world()
+    print(f"replaying {finding['id']}: {finding['request']['method']} {finding['request']['url']} "
+          f"as {finding['principal']} (seed {seed})")
+    print(f"  {finding['curl']}")
+    with provide_server(args.db_url) as server:
+        response, findings = asyncio.run(_replay(campaign, server, finding))
+    print(f"  answered {response.status_code if response is not None else 'nothing'}")
+    same = [f for f in findings if f.id == finding["id"]]
+    for f in findings:
+        print(f"  {'REPRODUCED' if f.id == finding['id'] else 'also'} {f.id} {f.kind} → {f.victim_tenant}: {f.evidence}")
+    if not same:
+        print(f"  not reproduced: {finding['id']} did not occur (fixed, or it needs the scan's earlier requests)")
+        return 0
+    return 1

@@ -1,0 +1,98 @@
+"""The ownership index and the foreign-row oracle, on hand-built worlds."""
+
+import uuid
+
+from harness.markers import OwnershipIndex
+from harness.oracles import foreign_rows
+from harness.world import World
+
+A, B, C = (str(uuid.UUID(int=i, version=4)) for i in (1, 2, 3))  # A, B: client x; C: client y
+
+
+def world():
+    return World(
+        seed=1,
+        tables={
+            "currencies": [{"code": "EUR", "name": "Euro Currency Unit"}],
+            "clients": [{"id": "c-x", "name": "Xylophone Holdings"}, {"id": "c-y", "name": "Yodel Industries"}],
+            "tenants": [{"id": A, "client_id": "c-x"}, {"id": B, "client_id": "c-x"}, {"id": C, "client_id": "c-y"}],
+            "customers": [
+                {"id": "11111111-1111-4111-8111-111111111111", "tenant_id": A, "name": "Alpha Widgets Ltd",
+                 "status": "active", "email": "ann.smith@alpha.example"},
+                {"id": "22222222-2222-4222-8222-222222222222", "tenant_id": B, "name": "Beta Gadgets GmbH",
+                 "status": "active", "email": "bob.smithson@beta.example"},
+                {"id": "33333333-3333-4333-8333-333333333333", "tenant_id": C, "name": "Gamma Tools Inc",
+                 "status": "active", "email": "cat@gamma.example", "note": "Euro Currency Unit"},
+                {"id": "44444444-4444-4444-8444-444444444444", "tenant_id": C, "name": "Shared Name Corp",
+                 "status": "archived", "email": "x@c.example"},
+                {"id": "55555555-5555-4555-8555-555555555555", "tenant_id": A, "name": "Shared Name Corp",
+                 "status": "archived", "email": "y@a.example"},
+            ],
+        },
+        tenant_columns={"currencies": None, "clients": None, "tenants": "id", "customers": "tenant_id"},
+        group_owners={"clients": ("id", {"c-x": (A, B), "c-y": (C,)})},
+    )
+
+
+def test_values_shared_between_tenants_are_not_markers():
+    index = OwnershipIndex.from_world(world())
+    assert index.owners("Shared Name Corp") is None
+    assert index.owners("active") is None  # short and shared
+    assert index.owners("Alpha Widgets Ltd") == frozenset({A})
+
+
+def test_reference_data_never_leaks():
+    index = OwnershipIndex.from_world(world())
+    assert index.owners("Euro Currency Unit") is None
+    assert foreign_rows.check(index, frozenset({A}), "", [("body", '{"currency": "Euro Currency Unit"}')]) == []
+
+
+def test_own_data_is_not_a_finding():
+    index = OwnershipIndex.from_world(world())
+    body = '{"items": [{"id": "11111111-1111-4111-8111-111111111111", "name": "Alpha Widgets Ltd"}]}'
+    assert foreign_rows.check(index, frozenset({A}), "", [("body", body)]) == []
+
+
+def test_foreign_row_is_found_with_victim_and_excerpt():
+    index = OwnershipIndex.from_world(world())
+    body = '{"items": [{"id": "33333333-3333-4333-8333-333333333333", "name": "Gamma Tools Inc"}]}'
+    leaks = foreign_rows.check(index, frozenset({A}), "", [("body", body)])
+    assert {leak.owners for leak in leaks} == {frozenset({C})}
+    assert {leak.locus for leak in leaks} == {"id", "name"}
+    assert all("»" in leak.evidence and len(leak.evidence) < 200 for leak in leaks)
+
+
+def test_corporate_admin_reads_its_subsidiaries_but_not_another_client():
+    index = OwnershipIndex.from_world(world())
+    corporate = frozenset({A, B})
+    mine = '{"a": "Alpha Widgets Ltd", "b": "Beta Gadgets GmbH", "client": "Xylophone Holdings"}'
+    assert foreign_rows.check(index, corporate, "", [("body", mine)]) == []
+    leaks = foreign_rows.check(index, corporate, "", [("body", '{"client": "Yodel Industries"}')])
+    assert [leak.owners for leak in leaks] == [frozenset({C})]
+
+
+def test_reflected_values_are_not_leaks_but_headers_are_scanned():
+    index = OwnershipIndex.from_world(world())
+    foreign_id = "33333333-3333-4333-8333-333333333333"
+    refusal = f'{{"detail": "customer {foreign_id} not found"}}'
+    assert foreign_rows.check(index, frozenset({A}), f"/customers/{foreign_id}", [("body", refusal)]) == []
+    parts = foreign_rows.response_parts({"Location": f"/customers/{foreign_id}", "Server": "x"}, "")
+    leaks = foreign_rows.check(index, frozenset({A}), "", parts)
+    assert [(leak.where, leak.owners) for leak in leaks] == [("location", frozenset({C}))]
+
+
+def test_substring_of_another_tenants_text_is_not_a_marker():
+    index = OwnershipIndex.from_world(world())
+    # "ann.smith@alpha.example" is A's; B's "bob.smithson@beta.example" does not contain it, so it stays.
+    assert index.owners("ann.smith@alpha.example") == frozenset({A})
+    w = world()
+    w.tables["customers"][1]["note"] = "met ann.smith@alpha.example at a fair"
+    assert OwnershipIndex.from_world(w).owners("ann.smith@alpha.example") is None
+
+
+def test_values_created_during_the_run_join_the_index():
+    index = OwnershipIndex.from_world(world())
+    new_id = str(uuid.uuid4())
+    assert index.add(new_id, C)
+    leaks = foreign_rows.check(index, frozenset({A}), "", [("body", f'{{"id": "{new_id}"}}')])
+    assert [leak.owners for leak in leaks] == [frozenset({C})]
