@@ -130,7 +130,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     from harness.report import render_terminal
 
     terminalreporter.write_sep("=", "tenant isolation")
-    terminalreporter.write_line(render_terminal(config.stash[_KEY]))
+    for line in render_terminal(config.stash[_KEY]).splitlines():
+        terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:

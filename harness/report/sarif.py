@@ -1,0 +1,124 @@
+"""SARIF 2.1.0, for code-scanning dashboards (GitHub, GitLab, Azure DevOps).
+
+A rule per finding kind, a result per finding. The harness tests a running API, not source lines, so
+each result's primary location is logical (the operation); when the scenario is a file, it is also
+given as the physical location, which some dashboards require to show a result at all. The finding's
+stable id is the partial fingerprint, so the same bug stays one alert across runs.
+"""
+
+from __future__ import annotations
+
+from harness.report.view import ReportView, describe, format_request
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL = "tenant-harness"
+FINGERPRINT = "tenantHarnessFindingId/v1"
+BOLA = "https://owasp.org/API-Security/editions/2023/en/0xa1-broken-object-level-authorization/"
+BOPLA = "https://owasp.org/API-Security/editions/2023/en/0xa3-broken-object-property-level-authorization/"
+
+#: kind -> (name, short description, why it matters and where to look, CWE, help URI)
+RULES: dict[str, tuple[str, str, str, str, str | None]] = {
+    "foreign-row": (
+        "ForeignRow", "A response carried data owned by a tenant the principal may not see.",
+        "A value seeded for one tenant (an id, e-mail, name, invoice number...) appeared in a response "
+        "to a principal outside that tenant's visibility: in the body, a header or an error message. "
+        "Look for a query that lost its tenant predicate and a path where row-level security did not "
+        "apply (a privileged connection, a cache keyed without the tenant, a context left on a pooled "
+        "connection).", "200", BOLA),
+    "non-interference": (
+        "NonInterference", "A response changed when only other tenants' data changed.",
+        "Two worlds identical in the principal's own tenants and different elsewhere gave different "
+        "answers: a count, sum, total or existence check is computed over rows the principal may not "
+        "see. No foreign value is shown, but foreign data still leaks through the aggregate.",
+        "203", None),
+    "write-isolation": (
+        "WriteIsolation", "A request changed or moved a row of another tenant.",
+        "Per-tenant digests of the database before and after the request differ for a tenant outside "
+        "the principal's visibility: an update or delete matched rows by id alone, or a row was "
+        "re-parented into another tenant.", "639", BOLA),
+    "object-level": (
+        "ObjectLevelAuthorization", "A foreign object's id did not give 403/404.",
+        "Requesting another tenant's object by its id succeeded. Every lookup by id must also "
+        "filter by the caller's tenants, so that a foreign id is indistinguishable from a missing "
+        "one.", "639", BOLA),
+    "mass-assignment": (
+        "MassAssignment", "The request body set a tenant or owner field.",
+        "The API accepted a tenant_id (or another ownership field) from the client and stored it: the "
+        "row now lives in a tenant the principal does not belong to. Ownership must come from the "
+        "authenticated principal, never from the body.", "915", BOPLA),
+}
+
+
+def _rule(kind: str) -> dict:
+    name, short, full, cwe, uri = RULES.get(kind, (
+        "".join(w.capitalize() for w in kind.replace("_", "-").split("-")) or "Finding",
+        f"Tenant isolation finding of kind {kind}.", f"The harness reported a {kind} finding.", "", None))
+    rule = {
+        "id": kind,
+        "name": name,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": f"{short} {full}",
+                 "markdown": f"**{short}**\n\n{full}" + (f"\n\nSee [{uri}]({uri})." if uri else "")},
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"tags": ["security", "multi-tenancy", "tenant-isolation"]
+                       + ([f"external/cwe/cwe-{cwe}"] if cwe else []),
+                       "precision": "high", "problem.severity": "error", "security-severity": "8.0"},
+    }
+    if uri:
+        rule["helpUri"] = uri
+    return rule
+
+
+def _looks_like_file(scenario: str) -> bool:
+    return scenario.endswith((".py", ".toml", ".yaml", ".yml", ".json")) and "://" not in scenario
+
+
+def _result(f: dict, rule_index: dict[str, int], view: ReportView) -> dict:
+    kind = str(f.get("kind", "finding"))
+    operation = str(f.get("operation", "?"))
+    sentence = describe(f)
+    evidence = str(f.get("evidence") or "")
+    markdown = f"{sentence}." + (f"\n\nEvidence:\n```\n{evidence}\n```" if evidence else "")
+    if f.get("reproduce"):
+        markdown += f"\n\nReproduce: `{f['reproduce']}`"
+    location: dict = {"logicalLocations": [{
+        "name": operation, "kind": "resource",
+        "fullyQualifiedName": f"{view.run.get('target') or view.scenario} {operation}"}]}
+    if _looks_like_file(view.scenario):
+        location["physicalLocation"] = {"artifactLocation": {"uri": view.scenario, "uriBaseId": "%SRCROOT%"},
+                                        "region": {"startLine": 1}}
+    result = {
+        "ruleId": kind,
+        "ruleIndex": rule_index[kind],
+        "level": "error",
+        "kind": "fail",
+        "message": {"text": f"{sentence} (finding {f.get('id', '?')}).", "markdown": markdown},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT: str(f.get("id", ""))},
+        "properties": {k: f[k] for k in ("id", "title", "oracle", "phase", "principal", "victim_tenant",
+                                          "status", "seed", "evidence", "curl", "reproduce") if k in f},
+    }
+    if f.get("request") is not None:
+        result["properties"]["request"] = format_request(f.get("request"))
+    return result
+
+
+def render_sarif(view: ReportView) -> dict:
+    run = view.run
+    kinds = list(RULES) + sorted({str(f.get("kind", "finding")) for f in view.findings} - set(RULES))
+    rule_index = {kind: i for i, kind in enumerate(kinds)}
+    invocation: dict = {"executionSuccessful": not view.problems}
+    if view.problems:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": problem}} for problem in view.problems]
+    sarif_run: dict = {
+        "tool": {"driver": {"name": TOOL, "version": str(run.get("harness_version") or "0"),
+                            "rules": [_rule(kind) for kind in kinds]}},
+        "automationDetails": {"id": f"{TOOL}/{run.get('profile') or 'pr'}/"},
+        "invocations": [invocation],
+        "results": [_result(f, rule_index, view) for f in view.findings],
+        "properties": {k: run[k] for k in ("seed", "profile", "target", "scenario", "started", "duration_s")
+                       if k in run},
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [sarif_run]}

@@ -1,0 +1,37 @@
+"""The pytest terminal summary: the findings as an aligned table, then the coverage lines."""
+
+from __future__ import annotations
+
+from harness.report.view import ReportView
+
+MAX_ROWS = 50
+MAX_UNCOVERED = 10
+COLUMNS = (("ID", "id"), ("KIND", "kind"), ("OPERATION", "operation"), ("PRINCIPAL", "principal"),
+           ("VICTIM", "victim_tenant"), ("PHASE", "phase"))
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value if value is not None else "").split())
+
+
+def render_terminal_view(view: ReportView) -> str:
+    lines = [f"tenant isolation: {view.headline}"]
+    if view.findings:
+        rows = [[h for h, _ in COLUMNS]] + [[_one_line(f.get(k)) for _, k in COLUMNS]
+                                            for f in view.findings[:MAX_ROWS]]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
+        lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+        if len(view.findings) > MAX_ROWS:
+            lines.append(f"  … and {len(view.findings) - MAX_ROWS} more (see index.html)")
+    lines.append(view.coverage_line)
+    if view.queries_line:
+        lines.append(view.queries_line)
+    uncovered = view.uncovered()
+    if uncovered:
+        lines.append(f"uncovered: {len(uncovered)}")
+        lines += [f"  {what} × {who}: {_one_line(cell.reason or 'never answered 2xx')}"
+                  for what, who, cell in uncovered[:MAX_UNCOVERED]]
+        if len(uncovered) > MAX_UNCOVERED:
+            lines.append(f"  … and {len(uncovered) - MAX_UNCOVERED} more")
+    lines += [f"problem: {_one_line(p)}" for p in view.problems]
+    return "\n".join(lines)
