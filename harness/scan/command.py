@@ -28,7 +28,8 @@ def register(subparsers) -> None:
 
 
 def build_args(args: argparse.Namespace) -> list[str]:
-    argv = [str(TEST_MODULE), "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
+    argv = [str(TEST_MODULE), "-p", "no:cacheprovider", "--no-header", "-rN",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",
             "--harness-scenario", args.scenario, "--harness-seed", str(args.seed),
             "--harness-profile", args.profile, "--harness-reports", args.out,
             "--rootdir", ".", "-o", "addopts=", "-o", "testpaths="]
