@@ -23,6 +23,10 @@ AUTH_ROLE = "phoenix_auth"
 #: why the harness fuzzes every report).
 REPORTING_ROLE = "phoenix_reporting"
 REPORTING_PASSWORD = "phoenix_reporting"
+#: The background job worker (reminders, queued bulk changes): BYPASSRLS because one job may touch
+#: many tenants; it is no part of the request path of the clean dashboard API.
+WORKER_ROLE = "phoenix_worker"
+WORKER_PASSWORD = "phoenix_worker"
 
 #: Tables that carry ``tenant_id``; each gets RLS enabled and forced, and the tenant policy.
 TENANT_TABLES = (
@@ -44,6 +48,9 @@ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{REPORTING_ROLE}') THEN
         CREATE ROLE {REPORTING_ROLE} LOGIN PASSWORD '{REPORTING_PASSWORD}' NOSUPERUSER BYPASSRLS;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{WORKER_ROLE}') THEN
+        CREATE ROLE {WORKER_ROLE} LOGIN PASSWORD '{WORKER_PASSWORD}' NOSUPERUSER BYPASSRLS;
+    END IF;
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{AUTH_ROLE}') THEN
         CREATE ROLE {AUTH_ROLE} NOLOGIN NOSUPERUSER BYPASSRLS;
     END IF;
@@ -54,7 +61,7 @@ $$;
 
 def forced_tables() -> tuple[str, ...]:
     """The tenant tables that get FORCE ROW LEVEL SECURITY (all of them on a correct install)."""
-    from phoenix import faults
+    from phoenix import catalogue, faults  # noqa: F401  (importing the catalogue fills the registry)
 
     return tuple(t for t in TENANT_TABLES if not faults.rls_unforced(t))
 
@@ -103,3 +110,29 @@ def install(admin_dsn: str) -> None:
         conn.execute(f"ALTER FUNCTION phoenix_login_lookup(text) OWNER TO {AUTH_ROLE}")
         conn.execute(f"REVOKE ALL ON FUNCTION phoenix_login_lookup(text) FROM PUBLIC")
         conn.execute(f"GRANT EXECUTE ON FUNCTION phoenix_login_lookup(text) TO {APP_ROLE}")
+        conn.execute(f"GRANT USAGE ON SCHEMA public TO {WORKER_ROLE}")
+        conn.execute(f"GRANT SELECT, UPDATE ON tasks TO {WORKER_ROLE}")
+        conn.execute(f"GRANT SELECT ON projects, users, notifications TO {WORKER_ROLE}")
+        conn.execute(f"GRANT INSERT ON notifications, audit_events TO {WORKER_ROLE}")
+        _install_client_scope(conn)
+
+
+def _install_client_scope(conn) -> None:
+    """Hand the scope function to phoenix_auth (the fault ``corporate-scope-too-broad`` rewrites it)."""
+    from phoenix import faults
+
+    if "corporate-scope-too-broad" in faults.active():
+        # The planted bug: a correlated subquery whose inner alias compares with the OUTER row
+        # (`home.id = t.id`), so it is true for every tenant of every client.
+        conn.execute("""CREATE OR REPLACE FUNCTION phoenix_client_tenants(p_tenant_id uuid)
+            RETURNS TABLE (client_id uuid, tenant_id uuid)
+            LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+        AS $$
+            SELECT t.client_id, t.id FROM tenants t
+             WHERE t.client_id IN (SELECT home.client_id FROM tenants home WHERE home.id = t.id)
+               AND EXISTS (SELECT 1 FROM tenants me WHERE me.id = p_tenant_id)
+        $$""")
+    conn.execute(f"GRANT SELECT ON tenants TO {AUTH_ROLE}")
+    conn.execute(f"ALTER FUNCTION phoenix_client_tenants(uuid) OWNER TO {AUTH_ROLE}")
+    conn.execute("REVOKE ALL ON FUNCTION phoenix_client_tenants(uuid) FROM PUBLIC")
+    conn.execute(f"GRANT EXECUTE ON FUNCTION phoenix_client_tenants(uuid) TO {APP_ROLE}")

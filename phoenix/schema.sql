@@ -263,3 +263,14 @@ CREATE FUNCTION phoenix_login_lookup(p_email text)
 AS $$
     SELECT u.id, u.tenant_id, u.role, u.password_hash, u.active FROM users u WHERE u.email = p_email
 $$;
+
+-- A principal's scope: the client of a tenant and all of that client's tenants (subsidiaries). Login
+-- needs it before any context exists, and RLS on `tenants` would hide the siblings, so this is the
+-- second (and last) narrow SECURITY DEFINER function owned by phoenix_auth.
+CREATE FUNCTION phoenix_client_tenants(p_tenant_id uuid)
+    RETURNS TABLE (client_id uuid, tenant_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+AS $$
+    SELECT t.client_id, t.id FROM tenants t
+     WHERE t.client_id = (SELECT home.client_id FROM tenants home WHERE home.id = p_tenant_id)
+$$;

@@ -226,8 +226,10 @@ def _tenant(g: _Gen, ds: Dataset, client: dict, region: str, corporate: bool, sc
         ds.rows("comments").append({"id": g.uuid(), "tenant_id": tid, "task_id": g.rng.choice(tasks)["id"],
                                     "author_id": g.rng.choice(users)["id"],
                                     "body": f"{g.fake.sentence(nb_words=12)} [{g.hexcode(6)}]", "created_at": g.when()})
-    for _ in range(8 * scale):
-        u = g.rng.choice(users)
+    logins = users[:3 if corporate else 2]
+    for i in range(8 * scale):
+        # Every principal who can log in has a few notifications of its own to read and mark.
+        u = logins[i % len(logins)] if i < 2 * len(logins) else g.rng.choice(users)
         created = g.when(60)
         ds.rows("notifications").append({"id": g.uuid(), "tenant_id": tid, "user_id": u["id"],
                                          "kind": g.rng.choice(["mention", "assignment", "invoice", "system"]),

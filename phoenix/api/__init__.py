@@ -1,0 +1,1 @@
+"""The dashboard API, one module per resource group (47 operations under ``/api/dashboard``)."""
