@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -142,6 +143,7 @@ class EmbeddedPostgres(DatabaseServer):
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True,
                 **run_as)
             if self._wait_ready(timeout):
+                self._drain_log()
                 break
             err = self._reap()
             if "already in use" not in err and "could not bind" not in err:
@@ -152,6 +154,16 @@ class EmbeddedPostgres(DatabaseServer):
             raise DatabaseUnavailable("embedded PostgreSQL could not find a free port after 5 tries")
         self.admin_dsn = f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
         return self
+
+    def _drain_log(self) -> None:
+        """Keep reading the server's stderr: once a pipe nobody reads is full, every backend blocks writing its log."""
+        stream = self.proc.stderr
+
+        def drain() -> None:
+            while stream.read1(65536):
+                pass
+
+        threading.Thread(target=drain, name="embedded-postgres-log", daemon=True).start()
 
     def _wait_ready(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
