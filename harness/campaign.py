@@ -36,7 +36,7 @@ from harness.fuzz.probes import Probe, ProbeBuilder
 from harness.fuzz.resources import ResourceIds
 from harness.markers import OwnershipIndex
 from harness.oracles import foreign_rows, noninterference as ni
-from harness.oracles.write_isolation import Digests
+from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.profiles import get_profile
 from harness.queries import generate as generate_params
 from harness.scenario import Database, Principal, Scenario
@@ -54,6 +54,8 @@ class Options:
     base_url: str | None = None  # live target
     target_db_url: str | None = None  # the live target's database (superuser), for write isolation
     verbose: bool = False
+    #: Where progress lines go (default: stderr); the pytest plugin passes its terminal writer.
+    log: object = None
 
 
 class Campaign:
@@ -65,7 +67,7 @@ class Campaign:
 
     def log(self, message: str) -> None:
         if self.opt.verbose:
-            print(f"[harness] {message}", file=sys.stderr, flush=True)
+            (self.opt.log or (lambda line: print(line, file=sys.stderr, flush=True)))(f"[harness] {message}")
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _prepare_world(self):
@@ -115,9 +117,9 @@ class Campaign:
             run_db = self._database(server, run_name)
             target = Target(self.scenario, app=self.scenario.create_app(run_db))
             async with await psycopg.AsyncConnection.connect(run_db.admin_dsn, autocommit=True) as conn:
-                digests = Digests(conn, self.world.tenant_columns)
-                await digests.start()
-                exchange = await self._exercise(target, digests, run_db)
+                changes = ChangeLog(conn, self.world.tenant_columns)
+                await changes.start()
+                exchange = await self._exercise(target, changes, run_db)
             twins = await self._noninterference(server, template, tag, created, exchange)
             return self._document(exchange, self.scenario.local_url, twins)
         finally:
@@ -141,10 +143,13 @@ class Campaign:
     # -- phases 1-3 --------------------------------------------------------------------------------------
     async def _exercise(self, target: Target, digests, run_db: Database | None) -> Exchange:
         try:
+            await target.start()
             for p in self.principals:
                 await target.login(p)
             spec = await target.spec()
             self.operations = ops_mod.load_operations(spec, self.scenario.path_prefixes, self.scenario.skip_operations)
+            self.operations.sort(key=lambda o: self.ids.dependents(self.ids.table_for("ids", o.path))
+                                 if o.method == "DELETE" else -1)
             self.queries = list(self.scenario.queries())
             forbidden = {(op.label, p.name) for op in self.operations for p in self.principals
                          if self.scenario.is_forbidden(p, op.label)}
@@ -248,7 +253,8 @@ class Campaign:
                       and (found := op.match(path)) is not None), None)
         # An endpoint missing from the spec is still attacked, but cannot count as the spec's coverage.
         op, path_params = match or (ops_mod.Operation(method, path, None, has_body=True), {})
-        await ex.send(target.clients[p.name], p, Probe(op, path_params, {}, {}, params), "reports",
+        body = json.loads(json.dumps(params, default=str))  # dates and decimals as JSON strings
+        await ex.send(target.clients[p.name], p, Probe(op, path_params, {}, {}, body), "reports",
                       record=match is not None)
 
     # -- phase 4 -------------------------------------------------------------------------------------------
@@ -258,7 +264,7 @@ class Campaign:
         server.create_database(base_name, template=template)
         created.append(base_name)
         base_db = self._database(server, base_name)
-        base = Target(self.scenario, app=self.scenario.create_app(base_db))
+        base = await Target(self.scenario, app=self.scenario.create_app(base_db)).start()
         clients = sorted({t.client for t in self.tenants})
         twins: dict[str, tuple[Database, Target]] = {}
         summary = {}
@@ -272,7 +278,7 @@ class Campaign:
                 keep = frozenset(t.id for t in self.tenants if t.client == client)
                 summary[client] = perturb(server.dsn(name), self.world.tenant_columns, keep)
                 db = self._database(server, name)
-                twins[client] = (db, Target(self.scenario, app=self.scenario.create_app(db)))
+                twins[client] = (db, await Target(self.scenario, app=self.scenario.create_app(db)).start())
                 for p in self._principals_of(client):
                     await twins[client][1].login(p)
             for op in self.operations:

@@ -18,13 +18,13 @@ from harness.fuzz.probes import Probe
 from harness.fuzz.resources import ResourceIds
 from harness.markers import OwnershipIndex
 from harness.oracles import foreign_rows
-from harness.oracles.write_isolation import Digests
+from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.scenario import Principal
 
 
 class Exchange:
     def __init__(self, index: OwnershipIndex, ids: ResourceIds, coverage: Coverage, slugs: dict[str, str],
-                 seed: int, digests: Digests | None = None):
+                 seed: int, digests: ChangeLog | Digests | None = None):
         self.index = index
         self.ids = ids
         self.coverage = coverage
@@ -101,19 +101,26 @@ class Exchange:
                          f"(request answered {status})", request, status, f"table:{change.table}")
 
     def _learn(self, p: Principal, probe: Probe, response: httpx.Response) -> None:
-        """Ids created during the run join the index; deleted ids leave the pool of own ids."""
+        """Ids created during the run join the index; listed ids become usable; deleted ids are gone."""
         op = probe.operation
         table = self.ids.table_for("ids", op.path)
-        if op.method == "POST" and table:
-            try:
-                created = response.json()
-            except ValueError:
-                return
-            if isinstance(created, dict) and created.get("id"):
-                self.index.add(str(created["id"]), p.tenant)
-                self.ids.add(table, p.tenant, str(created["id"]))
-        elif op.method == "DELETE":
+        if op.method == "DELETE":
             for name, value in probe.path_params.items():
-                table = self.ids.table_for(name, op.path)
-                if table:
-                    self.ids.remove(table, str(value))
+                if self.ids.table_for(name, op.path):
+                    self.ids.remove(self.ids.table_for(name, op.path), str(value))
+            return
+        if not table or "json" not in response.headers.get("content-type", ""):
+            return
+        try:
+            data = response.json()
+        except ValueError:
+            return
+        if response.status_code == 201 and isinstance(data, dict) and isinstance(data.get("id"), str):
+            self.index.add(data["id"], p.tenant)
+            self.ids.add(table, p.tenant, data["id"], p.name, data)
+        elif op.method == "GET":
+            items = data.get("items") if isinstance(data, dict) else data
+            if isinstance(items, list):
+                self.ids.observe(p.name, table, items)
+            elif isinstance(data, dict) and "id" in data:
+                self.ids.observe(p.name, table, [data])

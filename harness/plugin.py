@@ -8,6 +8,7 @@ parametrized, so the test ids can name every operation and principal:
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,13 +49,27 @@ def _campaign_doc(config: pytest.Config) -> dict:
             seed=config.getoption("harness_seed"), profile=config.getoption("harness_profile"),
             db_url=config.getoption("harness_db_url"), base_url=config.getoption("harness_base_url"),
             target_db_url=config.getoption("harness_target_db_url"),
-            verbose=config.getoption("harness_verbose")))
+            verbose=config.getoption("harness_verbose"), log=_progress(config)))
         campaign.scenario_path = str(path)
         doc = campaign.run()
     except HarnessError as exc:
         raise pytest.UsageError(f"tenant-harness: {' '.join(str(exc).split())}") from None
     config.stash[_KEY] = doc
     return doc
+
+
+def _progress(config: pytest.Config):
+    """Progress lines on the terminal, past pytest's capture (the campaign runs during collection)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return None
+
+    def write(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            reporter.write_line(line)
+            reporter.flush()
+    return write
 
 
 @dataclass

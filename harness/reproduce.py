@@ -51,7 +51,7 @@ async def _replay(campaign, server, finding: dict):
     from harness.coverage import Coverage
     from harness.exchange import Exchange
     from harness.fuzz.operations import load_operations
-    from harness.oracles.write_isolation import Digests
+    from harness.oracles.write_isolation import ChangeLog
     from harness.target import Target
     from harness.world import write_tables
 
@@ -66,7 +66,7 @@ async def _replay(campaign, server, finding: dict):
         server.create_database(f"{tag}_run", template=f"{tag}_tpl")
         names.append(f"{tag}_run")
         db = campaign._database(server, f"{tag}_run")
-        target = Target(campaign.scenario, app=campaign.scenario.create_app(db))
+        target = await Target(campaign.scenario, app=campaign.scenario.create_app(db)).start()
         principal = next((p for p in campaign.principals if p.name == finding["principal"]), None)
         if principal is None:
             raise HarnessError(f"principal {finding['principal']} is not in the scenario")
@@ -74,7 +74,7 @@ async def _replay(campaign, server, finding: dict):
         operations = load_operations(await target.spec())
         probe = probe_for(finding, operations)
         async with await psycopg.AsyncConnection.connect(db.admin_dsn, autocommit=True) as conn:
-            digests = Digests(conn, campaign.world.tenant_columns)
+            digests = ChangeLog(conn, campaign.world.tenant_columns)
             await digests.start()
             ex = Exchange(campaign.index, campaign.ids, Coverage([], [], set()), campaign.slugs,
                           campaign.opt.seed, digests)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from harness.errors import HarnessError
+from harness.lifespan import Lifespan
 from harness.scenario import Principal, Scenario
 
 IN_PROCESS_URL = "http://target.local"
@@ -24,6 +25,13 @@ class Target:
         self.timeout = timeout
         self.clients: dict[str, httpx.AsyncClient] = {}
         self.anonymous = self._client({})
+        self.lifespan = Lifespan(app) if app is not None else None
+
+    async def start(self) -> "Target":
+        """Run the in-process app's startup (a live target is already running)."""
+        if self.lifespan:
+            await self.lifespan.start()
+        return self
 
     def _client(self, headers: dict) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=self.app) if self.app is not None else None
@@ -61,3 +69,5 @@ class Target:
     async def close(self) -> None:
         for client in [self.anonymous, *self.clients.values()]:
             await client.aclose()
+        if self.lifespan:
+            await self.lifespan.stop()

@@ -78,6 +78,11 @@ def load_operations(spec: dict, prefixes=(), skip=()) -> list[Operation]:
             continue
         operations.append(Operation(method, op.path, op, tuple(p.name for p in op.path_parameters),
                                     tuple(p.name for p in op.query), bool(list(op.body))))
+    # Lists before details before writes, deletes last: ids a principal can use are learned from its
+    # own list responses, and nothing is deleted before every other operation has had its turn.
+    rank = {"GET": 0, "HEAD": 0, "POST": 2, "PUT": 2, "PATCH": 2, "DELETE": 3}
+    operations.sort(key=lambda o: (rank.get(o.method, 2) + (1 if o.method == "GET" and o.path_params else 0),
+                                   o.path.count("{"), o.path, o.method))
     if not operations:
         raise ScenarioError("the OpenAPI spec has no operation to test"
                             + (f" under {', '.join(prefixes)}" if prefixes else ""))

@@ -55,8 +55,15 @@ class ProbeBuilder:
     # -- own ids -------------------------------------------------------------------------------------
     def own(self, op: Operation, tpl: Template, p: Principal) -> Probe:
         tpl = tpl.clone()
-        for name in op.path_params:
-            self._set_own(op, tpl.path_params, name, p)
+        # Innermost path id first; an outer id is then taken from that row when it names it, so that
+        # /projects/{project_id}/tasks/{task_id} gets the task's own project.
+        chosen: dict | None = None
+        for name in reversed(op.path_params):
+            if chosen is not None and chosen.get(name):
+                tpl.path_params[name] = chosen[name]
+                continue
+            self._set_own(op, tpl.path_params, name, p, innermost=chosen is None)
+            chosen = self.ids.rows.get(str(tpl.path_params.get(name)), chosen)
         for name in list(tpl.query):
             if name in self.scenario.tenant_params:
                 tpl.query.pop(name)
@@ -71,21 +78,33 @@ class ProbeBuilder:
         headers = {k: v for k, v in tpl.headers.items() if k not in self.scenario.tenant_headers}
         return Probe(op, tpl.path_params, tpl.query, headers, tpl.body)
 
-    def _set_own(self, op: Operation, container: dict, name: str, p: Principal) -> None:
+    def _own_id(self, table: str, p: Principal, prefer_created: bool = False) -> str | None:
+        """An id the principal may use: what it created (to delete), else saw, else its tenant's."""
+        if prefer_created:
+            created = self.ids.created_by(p.name, table)
+            if created:
+                return created
+        seen = self.ids.seen_by(p.name, table)
+        if seen and self.rng.random() < 0.9:
+            return self.rng.choice(seen)
+        picked = self.ids.pick(table, {p.tenant}, self.rng) or self.ids.pick(table, p.visible, self.rng)
+        return picked[1] if picked else None
+
+    def _set_own(self, op: Operation, container: dict, name: str, p: Principal, innermost: bool = False) -> None:
         table = self.ids.table_for(name, op.path)
         if not table:
             return
+        delete = innermost and op.method == "DELETE"
         value = container.get(name)
-        picked = self.ids.pick(table, {p.tenant}, self.rng) or self.ids.pick(table, p.visible, self.rng)
-        if picked is None:
+        first = self._own_id(table, p, prefer_created=delete)
+        if first is None:
             return
         if isinstance(value, list):
-            n = max(1, min(len(value), 3))
-            container[name] = [(self.ids.pick(table, {p.tenant}, self.rng) or picked)[1] for _ in range(n)]
+            container[name] = [first] + [i for i in (self._own_id(table, p) for _ in range(min(len(value), 3) - 1)) if i]
         elif isinstance(value, str) and "," in value:
-            container[name] = ",".join((self.ids.pick(table, {p.tenant}, self.rng) or picked)[1] for _ in range(2))
+            container[name] = ",".join([first, self._own_id(table, p) or first])
         else:
-            container[name] = picked[1]
+            container[name] = first
 
     # -- attacks -------------------------------------------------------------------------------------
     def victims(self, p: Principal) -> list[str]:
