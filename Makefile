@@ -8,7 +8,7 @@ SEED   ?= 1
 PROFILE ?= pr
 REPORTS ?= reports
 
-.PHONY: install scan test selftest bench clean
+.PHONY: install scan test selftest bench readme clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ selftest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --out $(REPORTS)
+
+readme: $(STAMP)
+	$(BIN)/python -m bench.readme
 
 clean:
 	rm -rf $(VENV) $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.sarif $(REPORTS)/*.html $(REPORTS)/*.md

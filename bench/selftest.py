@@ -98,16 +98,19 @@ def main(argv=None) -> int:
                   f"({len(hits)}/{len(doc['findings'])} findings on its operations)", flush=True)
     detected = sum(r["detected"] for r in rows)
     false_positives = sum(c["findings"] for c in clean)
-    table = render(rows, clean)
+    verdict = f"detected {detected}/{len(rows)} faults, {false_positives} false positives on {len(clean)} clean seeds"
+    measured = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    table = (f"Measured {measured} on {machine}, profile `{args.profile}`: **{verdict}**.\n\n"
+             + render(rows, clean))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "detection.json").write_text(json.dumps({
-        "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "measured": measured, "machine": machine, "verdict": verdict,
         "profile": args.profile, "faults": rows, "clean": clean}, indent=2))
     (out / "detection.md").write_text(table)
     print(table)
-    print(f"detected {detected}/{len(rows)} faults, {false_positives} false positives on {len(clean)} clean seeds")
+    print(verdict)
     return 0 if detected == len(rows) and not false_positives else 1
 
 

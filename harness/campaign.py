@@ -32,7 +32,7 @@ from harness.errors import HarnessError
 from harness.exchange import Exchange
 from harness.findings import Request
 from harness.fuzz import operations as ops_mod
-from harness.fuzz.probes import Probe, ProbeBuilder
+from harness.fuzz.probes import SEARCH_PARAMS, Probe, ProbeBuilder
 from harness.fuzz.resources import ResourceIds
 from harness.markers import OwnershipIndex
 from harness.oracles import foreign_rows, noninterference as ni
@@ -56,6 +56,11 @@ class Options:
     verbose: bool = False
     #: Where progress lines go (default: stderr); the pytest plugin passes its terminal writer.
     log: object = None
+    #: Phases to run (default: the profile's). A developer reproducing one leak may run only ``sweep``.
+    phases: tuple[str, ...] | None = None
+
+
+PHASES = ("sweep", "fuzz", "stateful", "reports", "noninterference")
 
 
 class Campaign:
@@ -64,6 +69,13 @@ class Campaign:
         self.opt = options or Options()
         self.profile = get_profile(self.opt.profile)
         self.skipped: list[str] = []
+        default = [ph for ph in PHASES if ph != "stateful" or self.profile.stateful]
+        self.phases = tuple(self.opt.phases or default)
+        unknown = sorted(set(self.phases) - set(PHASES))
+        if unknown:
+            raise HarnessError(f"unknown phase(s) {', '.join(unknown)}: choose from {', '.join(PHASES)}")
+        if self.opt.phases:
+            self.skipped += [f"phase {ph}: not selected" for ph in PHASES if ph not in self.phases]
 
     def log(self, message: str) -> None:
         if self.opt.verbose:
@@ -120,7 +132,8 @@ class Campaign:
                 changes = ChangeLog(conn, self.world.tenant_columns)
                 await changes.start()
                 exchange = await self._exercise(target, changes, run_db)
-            twins = await self._noninterference(server, template, tag, created, exchange)
+            twins = (await self._noninterference(server, template, tag, created, exchange)
+                     if "noninterference" in self.phases else None)
             return self._document(exchange, self.scenario.local_url, twins)
         finally:
             for name in reversed(created):
@@ -147,6 +160,9 @@ class Campaign:
             for p in self.principals:
                 await target.login(p)
             spec = await target.spec()
+            self.public_markers = self.index.drop_public(json.dumps(spec, ensure_ascii=False))
+            if self.public_markers:
+                self.log(f"{len(self.public_markers)} markers dropped: published by the API document")
             self.operations = ops_mod.load_operations(spec, self.scenario.path_prefixes, self.scenario.skip_operations)
             self.operations.sort(key=lambda o: self.ids.dependents(self.ids.table_for("ids", o.path))
                                  if o.method == "DELETE" else -1)
@@ -155,6 +171,8 @@ class Campaign:
                          if self.scenario.is_forbidden(p, op.label)}
             coverage = Coverage([op.label for op in self.operations], [p.name for p in self.principals], forbidden)
             coverage.query_names = [q.name for q in self.queries]
+            coverage.query_forbidden = {(q.name, p.name) for q in self.queries for p in self.principals
+                                        if p.role not in q.roles}
             exchange = Exchange(self.index, self.ids, coverage, self.slugs, self.opt.seed, digests)
             t = time.monotonic()
             self.templates = {op.label: ops_mod.generate(op, self.profile.examples + 1, self.opt.seed)
@@ -162,10 +180,10 @@ class Campaign:
             self.log(f"{len(self.operations)} operations, "
                      f"{sum(map(len, self.templates.values()))} cases generated ({time.monotonic() - t:.2f}s)")
             builder = ProbeBuilder(self.ids, [t.id for t in self.tenants], self.scenario, random.Random(self.opt.seed))
-            await self._phase("sweep", self._sweep, target, exchange, builder)
-            await self._phase("fuzz", self._fuzz, target, exchange, builder)
-            if self.queries:
-                await self._phase("reports", self._reports, target, exchange, run_db)
+            for name, fn, args in (("sweep", self._sweep, (builder,)), ("fuzz", self._fuzz, (builder,)),
+                                   ("stateful", self._stateful, (builder,)), ("reports", self._reports, (run_db,))):
+                if name in self.phases and (name != "reports" or self.queries):
+                    await self._phase(name, fn, target, exchange, *args)
             return exchange
         finally:
             await target.close()
@@ -219,6 +237,44 @@ class Campaign:
                         if attacks:
                             probe = rng.choice(attacks)
                     await ex.send(target.clients[p.name], p, probe, "fuzz")
+
+    async def _stateful(self, target: Target, ex: Exchange, builder: ProbeBuilder) -> None:
+        """Create as A, then read, list, search, update and delete that fresh object as B.
+
+        Seeded ids are what the sweep swaps in; objects born during the run take other code paths
+        (a cache filled on create, a row whose tenant came from the request). Each create is followed
+        by every operation addressing that resource type, sent by a principal who must not see A's
+        tenant, carrying the new id; then list and search operations with the object's own values.
+        """
+        creates = [op for op in self.operations if op.method == "POST" and not op.path_params
+                   and self.ids.table_for("ids", op.path)]
+        for create in creates:
+            table = self.ids.table_for("ids", create.path)
+            consumers = [op for op in self.operations if op.path_params
+                         and self.ids.table_for(op.path_params[-1], op.path) == table]
+            listings = [op for op in self.operations if op.method == "GET" and not op.path_params
+                        and any(n in SEARCH_PARAMS for n in op.query_params)]
+            for a in self.principals:
+                before = self.ids.created_by(a.name, table)
+                probe = builder.own(create, self.templates[create.label][0], a)
+                await ex.send(target.clients[a.name], a, probe, "stateful")
+                fresh = self.ids.created_by(a.name, table)
+                if not fresh or fresh == before:
+                    continue
+                terms = [v for v in (probe.body or {}).values()
+                         if isinstance(v, str) and len(v) >= 4 and v.isprintable()] if isinstance(probe.body, dict) else []
+                for b in self.principals:  # every role of the tenants a's own sweep attacks
+                    if a.tenant in b.visible or b.tenant not in self.victims(a):
+                        continue
+                    client = target.clients[b.name]
+                    for op in consumers:  # reads before writes before deletes: the order of self.operations
+                        for attack in builder.foreign_ids(op, self.templates[op.label][0], b, a.tenant, {table: fresh}):
+                            if attack.foreign_in_path:
+                                await ex.send(client, b, attack, "stateful")
+                    for op in listings:
+                        for term in terms[:1] + [fresh]:
+                            for attack in builder.search(op, self.templates[op.label][0], b, a.tenant, term):
+                                await ex.send(client, b, attack, "stateful")
 
     async def _reports(self, target: Target, ex: Exchange, run_db: Database | None) -> None:
         for query in self.queries:
@@ -349,7 +405,7 @@ class Campaign:
     # -- the document ----------------------------------------------------------------------------------------
     def _document(self, ex: Exchange, base_url: str, twins) -> dict:
         cov = ex.coverage
-        problems = cov.problems() + [f"skipped {s}" for s in self.skipped if False]
+        problems = cov.problems()
         findings = []
         for f in sorted(ex.findings.values(), key=lambda f: (f.requests_before, f.id)):
             d = f.as_dict(base_url, f"tenant-harness reproduce {f.id} --scenario {self.scenario_path} "
@@ -364,6 +420,7 @@ class Campaign:
                     "principals": [p.name for p in self.principals], "operations": [op.label for op in self.operations],
                     "queries": [q.name for q in self.queries], "requests": ex.requests,
                     "server_errors": ex.server_errors, "markers": len(self.index),
+                    "public_markers": getattr(self, "public_markers", []),
                     "skipped": list(self.skipped), "twins": twins},
             "coverage": rows,
             "queries": cov.query_rows(),

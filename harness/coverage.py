@@ -22,6 +22,8 @@ class Coverage:
         self.cells: dict[tuple[str, str], Cell] = defaultdict(Cell)
         self.queries: dict[tuple[str, str], list[int]] = {}  # (query, principal) -> [runs, rows]
         self.query_names: list[str] = []
+        #: (query, principal) pairs the scenario does not let that principal's role run.
+        self.query_forbidden: set[tuple[str, str]] = set()
 
     def record(self, operation: str, principal: str, status: int) -> None:
         cell = self.cells[(operation, principal)]
@@ -65,10 +67,22 @@ class Coverage:
         return rows
 
     def query_rows(self) -> list[dict]:
+        """Every query × principal. A pair that ran but returned no rows is ``empty``, not uncovered:
+        the gate is per query (rows for at least one principal), see :meth:`problems`."""
         rows = []
-        for (query, principal), (runs, nrows) in sorted(self.queries.items()):
-            rows.append({"query": query, "principal": principal, "runs": runs, "rows": nrows,
-                         "status": "covered" if nrows else "uncovered"})
+        for query in self.query_names:
+            for principal in self.principals:
+                runs, nrows = self.queries.get((query, principal), (0, 0))
+                if (query, principal) in self.query_forbidden:
+                    status, reason = "forbidden", None
+                elif nrows:
+                    status, reason = "covered", None
+                elif runs:
+                    status, reason = "empty", f"no rows in {runs} runs"
+                else:
+                    status, reason = "uncovered", "never ran (every parameter set was rejected?)"
+                rows.append({"query": query, "principal": principal, "runs": runs, "rows": nrows,
+                             "status": status, "reason": reason})
         return rows
 
     def problems(self) -> list[str]:

@@ -3,7 +3,9 @@
 Only values unique to one owner are markers: a value seen in two tenants (a status word, a shared
 tag name, a currency code) proves nothing and is dropped. A value that occurs *inside* another
 owner's text (a surname inside someone else's e-mail) is dropped too, so a substring match never
-blames the wrong tenant. Values created during the run (ids returned by a create) join the index
+blames the wrong tenant. Categorical columns (a status, a payment method: few distinct values over
+many rows) give no markers even when, by chance, one value occurs in a single tenant; nor does any
+value the API's own contract publishes (an enum in the OpenAPI document). Values created during the run (ids returned by a create) join the index
 under the creator's tenant. Scanning is one Aho-Corasick pass over the whole text (pyahocorasick),
 never a loop of ``in``, and never chunked (a marker straddling a chunk boundary would be missed).
 """
@@ -23,6 +25,10 @@ from harness.world import World
 MIN_LENGTH = 8
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _LOW_ENTROPY = re.compile(r"^[\d\s.,:+-]*$")  # numbers, dates, times: they collide by chance
+#: A column with at most this share of distinct values (over at least CATEGORICAL_ROWS rows) is a
+#: category (status, method, kind), not an identifier: a value unique to one tenant there is chance.
+CATEGORICAL_SHARE = 0.5
+CATEGORICAL_ROWS = 4
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,17 @@ def is_candidate(value) -> str | None:
     return text
 
 
+def _categorical_columns(rows: list[dict]) -> set[str]:
+    """Text columns whose values repeat too much to identify anything."""
+    values: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        for name, value in row.items():
+            if isinstance(value, str):
+                values[name].append(value)
+    return {name for name, seen in values.items()
+            if len(seen) >= CATEGORICAL_ROWS and len(set(seen)) <= CATEGORICAL_SHARE * len(seen)}
+
+
 class OwnershipIndex:
     def __init__(self, owners: dict[str, frozenset[str]]):
         self._owners = dict(owners)
@@ -63,6 +80,7 @@ class OwnershipIndex:
         for table, rows in world.tables.items():
             column = world.tenant_columns.get(table)
             group = world.group_owners.get(table)
+            categorical = _categorical_columns(rows)
             for row in rows:
                 if column:
                     owners = frozenset({str(row[column])})
@@ -70,7 +88,7 @@ class OwnershipIndex:
                     owners = frozenset(group[1].get(str(row[group[0]]), ()))
                 else:
                     owners = frozenset()
-                for value in row.values():
+                for name, value in row.items():
                     if not isinstance(value, (str, uuid.UUID)):
                         continue
                     text = str(value)
@@ -79,7 +97,7 @@ class OwnershipIndex:
                         continue
                     key = ",".join(sorted(owners))
                     texts[key].append(text)
-                    marker = is_candidate(value)
+                    marker = None if name in categorical else is_candidate(value)
                     if marker is None:
                         continue
                     if group and not column:
@@ -108,6 +126,15 @@ class OwnershipIndex:
         for marker in ambiguous:
             del self._owners[marker]
         self._dirty = True
+
+    def drop_public(self, text: str) -> list[str]:
+        """Drop markers that occur in public text (the OpenAPI document): the API's own vocabulary
+        is no tenant's secret. Returns the dropped markers, sorted, for the run's record."""
+        dropped = sorted({hit.marker for hit in self.scan(text)})
+        for marker in dropped:
+            del self._owners[marker]
+        self._dirty = self._dirty or bool(dropped)
+        return dropped
 
     def add(self, value, tenant: str) -> bool:
         """Index a value created during the run by a principal of ``tenant``; False if not a marker."""

@@ -32,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the live target's database (superuser), for write isolation")
     group.addoption("--harness-reports", metavar="DIR", default="reports", help="report directory")
     group.addoption("--harness-verbose", action="store_true", help="print the campaign's progress")
+    group.addoption("--harness-phases", metavar="LIST", default=None,
+                    help="comma list of phases to run (sweep,fuzz,stateful,reports,noninterference); "
+                         "default: the profile's")
 
 
 def _campaign_doc(config: pytest.Config) -> dict:
@@ -49,13 +52,18 @@ def _campaign_doc(config: pytest.Config) -> dict:
             seed=config.getoption("harness_seed"), profile=config.getoption("harness_profile"),
             db_url=config.getoption("harness_db_url"), base_url=config.getoption("harness_base_url"),
             target_db_url=config.getoption("harness_target_db_url"),
-            verbose=config.getoption("harness_verbose"), log=_progress(config)))
+            verbose=config.getoption("harness_verbose"), log=_progress(config),
+            phases=_phases(config.getoption("harness_phases"))))
         campaign.scenario_path = str(path)
         doc = campaign.run()
     except HarnessError as exc:
         raise pytest.UsageError(f"tenant-harness: {' '.join(str(exc).split())}") from None
     config.stash[_KEY] = doc
     return doc
+
+
+def _phases(value: str | None) -> tuple[str, ...] | None:
+    return tuple(p.strip() for p in value.split(",") if p.strip()) if value else None
 
 
 def _progress(config: pytest.Config):

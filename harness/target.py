@@ -34,7 +34,9 @@ class Target:
         return self
 
     def _client(self, headers: dict) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=self.app) if self.app is not None else None
+        # An unhandled exception becomes a 500, as behind a real server: one crash must not end the run.
+        transport = (httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
+                     if self.app is not None else None)
         return httpx.AsyncClient(transport=transport, base_url=self.base_url, headers=headers,
                                  timeout=self.timeout, follow_redirects=False)
 

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reporting-db-url", default=None, help="phoenix_reporting DSN (default: derived)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_port, default=8000)
-    sub.add_parser("faults", help="list the planted-fault catalogue")
+    listing = sub.add_parser("faults", help="list the planted-fault catalogue")
+    listing.add_argument("--markdown", action="store_true", help="a Markdown table (README's catalogue)")
     demo = sub.add_parser("demo", help="embedded database + seeded world + server, until Ctrl-C")
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=_port, default=8000)
@@ -50,6 +51,19 @@ def fault_lines() -> list[str]:
     faults.parse("")  # loads the catalogue
     return [f"{f.name}\t{f.cls}\t{','.join(f.affects)}\t{f.description}"
             for f in sorted(faults.REGISTRY.values(), key=lambda f: f.name)]
+
+
+def fault_markdown() -> str:
+    """The catalogue as the Markdown table README embeds, so the two cannot drift (a test compares)."""
+    from phoenix import faults
+
+    faults.parse("")
+    rows = ["| fault | class | affects | what goes wrong |", "|---|---|---|---|"]
+    for f in sorted(faults.REGISTRY.values(), key=lambda f: f.name):
+        affects = "<br>".join(f"`{a}`" for a in f.affects)
+        description = f.description.replace("|", "\\|")
+        rows.append(f"| `{f.name}` | {f.cls} | {affects} | {description} |")
+    return "\n".join(rows)
 
 
 @dataclass
@@ -90,7 +104,7 @@ def _serve(app, host: str, port: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "faults":
-        print("\n".join(fault_lines()))
+        print(fault_markdown() if args.markdown else "\n".join(fault_lines()))
         return 0
     from phoenix.app import create_app
 

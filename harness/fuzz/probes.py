@@ -110,13 +110,22 @@ class ProbeBuilder:
     def victims(self, p: Principal) -> list[str]:
         return [t for t in self.tenants if t not in p.visible]
 
-    def foreign_ids(self, op: Operation, tpl: Template, p: Principal, victim: str) -> list[Probe]:
-        """One probe per id location, each carrying a ``victim`` id there and own ids elsewhere."""
+    def foreign_ids(self, op: Operation, tpl: Template, p: Principal, victim: str,
+                    chosen: dict[str, str] | None = None) -> list[Probe]:
+        """One probe per id location, each carrying a ``victim`` id there and own ids elsewhere.
+
+        ``chosen`` names the foreign id to use per table (the stateful phase passes the object the
+        victim just created); otherwise the victim's first seeded id of that table is used."""
         probes = []
         base = self.own(op, tpl, p)
+        chosen = chosen or {}
+
+        def pick(table):
+            return table and (chosen.get(table) or self.ids.first(table, victim))
+
         for name in op.path_params:
             table = self.ids.table_for(name, op.path)
-            foreign = table and self.ids.first(table, victim)
+            foreign = pick(table)
             if not foreign:
                 continue
             probes.append(Probe(op, {**base.path_params, name: foreign}, dict(base.query), dict(base.headers),
@@ -125,7 +134,7 @@ class ProbeBuilder:
         for where, container in containers:
             for name, value in list(container.items()):
                 table = self.ids.table_for(name, op.path)
-                foreign = table and self.ids.first(table, victim)
+                foreign = pick(table)
                 if not foreign:
                     continue
                 probe = Probe(op, dict(base.path_params), dict(base.query), dict(base.headers), _copy(base.body),

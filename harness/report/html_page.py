@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape as _escape
 
-from harness.report.view import (COVERED, FINDING, FORBIDDEN, UNCOVERED, Cell, ReportView, describe,
+from harness.report.view import (COVERED, EMPTY, FINDING, FORBIDDEN, UNCOVERED, Cell, ReportView, describe,
                                  format_request, seconds, xml_safe)
 
 CSS = """
@@ -30,7 +30,7 @@ pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-b
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dt{color:#57606a}dd{margin:0}
 """
 
-_SYMBOL = {COVERED: "✓", FORBIDDEN: "–", UNCOVERED: "?"}
+_SYMBOL = {COVERED: "✓", FORBIDDEN: "–", UNCOVERED: "?", EMPTY: "∅"}
 
 
 def escape(text, quote: bool = True) -> str:
@@ -54,6 +54,8 @@ def _cell(cell: Cell, unit: str) -> str:
             title = f"covered: {cell.ok}/{cell.requests} requests ok"
     elif verdict == FORBIDDEN:
         title = f"forbidden: {cell.reason}" if cell.reason else "forbidden for this role"
+    elif verdict == EMPTY:
+        title = f"ran, no rows: {cell.reason}" if cell.reason else "ran, no rows"
     else:
         title = f"uncovered: {cell.reason}" if cell.reason else "uncovered"
     return f'<td class="{verdict}" title="{escape(title, quote=True)}">{_SYMBOL.get(verdict, "?")}</td>'

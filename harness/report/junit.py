@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.report.view import (COVERED, FORBIDDEN, UNCOVERED, Cell, ReportView, describe, finding_text,
+from harness.report.view import (COVERED, EMPTY, FORBIDDEN, UNCOVERED, Cell, ReportView, describe, finding_text,
                                  seconds, xml_safe)
 
 SUITE = "tenant-isolation"
@@ -34,6 +34,8 @@ def _case(suite: ET.Element, classname: str, name: str, cell: Cell, what: str) -
     elif cell.status == FORBIDDEN and not cell.findings:
         ET.SubElement(case, "skipped", message=xml_safe(cell.reason or f"{what} is forbidden for this role"))
         skipped += 1
+    elif cell.status == EMPTY:
+        ET.SubElement(case, "system-out").text = xml_safe(f"{cell.requests} runs, no rows")
     elif cell.status == COVERED and cell.requests:
         done = (f"{cell.requests} runs, {cell.ok} rows" if what == "query"
                 else f"{cell.requests} requests, {cell.ok} ok")

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 
 COVERED, FORBIDDEN, UNCOVERED, FINDING = "covered", "forbidden", "uncovered", "finding"
+#: A query a principal ran without getting rows: not a gap (the gate is rows for some principal).
+EMPTY = "empty"
 NO_RECORD = "no coverage record: this pair was never exercised"
 
 #: Header names whose values are credentials; shown as ``<scheme> ***`` in every report.
@@ -171,7 +173,8 @@ def build_view(doc: dict) -> ReportView:
     def cell(record: dict | None, key: tuple[str, str]) -> Cell:
         if record is None:
             return Cell(UNCOVERED, NO_RECORD, findings=tuple(by_pair.get(key, ())))
-        status = record.get("status") if record.get("status") in (COVERED, FORBIDDEN, UNCOVERED) else UNCOVERED
+        status = record.get("status") if record.get("status") in (COVERED, FORBIDDEN, UNCOVERED, EMPTY) \
+            else UNCOVERED
         return Cell(status, record.get("reason"), _int(record.get("requests", record.get("runs"))),
                     _int(record.get("ok", record.get("rows"))), tuple(by_pair.get(key, ())))
 

@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     p.add_argument("--base-url", metavar="URL", help="scan a live target instead of building the app in-process")
     p.add_argument("--target-db-url", metavar="DSN", help="the live target's database, for write isolation")
     p.add_argument("--out", default="reports", metavar="DIR")
+    p.add_argument("--phases", metavar="LIST", help="comma list: sweep,fuzz,stateful,reports,noninterference "
+                                                     "(default: the profile's)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     p.set_defaults(handler=run)
@@ -36,7 +38,7 @@ def build_args(args: argparse.Namespace) -> list[str]:
     if not args.quiet:
         argv.append("--harness-verbose")
     for flag, value in (("--harness-db-url", args.db_url), ("--harness-base-url", args.base_url),
-                        ("--harness-target-db-url", args.target_db_url)):
+                        ("--harness-target-db-url", args.target_db_url), ("--harness-phases", args.phases)):
         if value:
             argv += [flag, value]
     return argv + list(args.pytest_args)

@@ -5,8 +5,8 @@ from harness.campaign import Campaign, Options
 from tests.harness.toyapp import ToyScenario
 
 
-def run(pg_server, leaky: bool, seed: int = 3) -> dict:
-    return Campaign(ToyScenario(leaky), Options(seed=seed, db_url=pg_server.admin_dsn)).run()
+def run(pg_server, leaky: bool, seed: int = 3, **options) -> dict:
+    return Campaign(ToyScenario(leaky), Options(seed=seed, db_url=pg_server.admin_dsn, **options)).run()
 
 
 def test_clean_toy_app_has_no_findings_and_full_coverage(pg_server):
@@ -27,6 +27,31 @@ def test_idor_in_toy_app_is_found_by_the_sweep(pg_server):
     assert first["curl"].startswith("curl ") and "Bearer $TOKEN" in first["curl"]
     assert len({f["id"] for f in doc["findings"] if f["operation"] == "GET /notes/{note_id}" and f["principal"] == "aardvark:user"}) == 1
     assert "»" in first["evidence"]
+
+
+def test_stateful_phase_reads_an_object_created_during_the_run_as_another_tenant(pg_server):
+    """Create as A, read as B: found with the fresh object's id, which no seeded row carries."""
+    doc = run(pg_server, leaky=True, phases=("stateful",))
+    seeded = {str(r["id"]) for r in ToyScenario().generate_world(3).tables["notes"]}
+    hits = [f for f in doc["findings"] if f["phase"] == "stateful" and f["operation"] == "GET /notes/{note_id}"]
+    assert hits, doc["findings"]
+    for f in hits:
+        fresh = f["request"]["url"].rsplit("/", 1)[1]
+        assert fresh not in seeded and fresh in f["evidence"]
+    assert "phase sweep: not selected" in doc["run"]["skipped"]
+
+
+def test_stateful_phase_on_the_clean_toy_app_finds_nothing(pg_server):
+    doc = run(pg_server, leaky=False, profile="nightly")
+    assert doc["findings"] == [] and doc["summary"]["ok"]
+
+
+def test_unknown_phase_is_a_clear_error():
+    import pytest
+
+    from harness.errors import HarnessError
+    with pytest.raises(HarnessError, match="unknown phase.*bogus"):
+        Campaign(ToyScenario(), Options(phases=("sweep", "bogus")))
 
 
 def test_live_url_target_is_scanned_over_real_http(pg_server):
