@@ -242,9 +242,9 @@ def _tenant(g: _Gen, ds: Dataset, client: dict, region: str, corporate: bool, sc
                                         "action": g.rng.choice(["create", "update", "delete", "login", "export"]),
                                         "entity": "project", "entity_id": p["id"],
                                         "summary": f"{p['code']} {g.fake.sentence(nb_words=5)}", "created_at": g.when(90)})
-    for _ in range(2):
+    for i in range(2):  # the first is the subsidiary's shared overview; the second may be private
         d = {"id": g.uuid(), "tenant_id": tid, "owner_id": g.rng.choice(users)["id"],
-             "name": f"{g.fake.word().title()} overview {g.hexcode(4)}", "is_shared": g.rng.random() < .5,
+             "name": f"{g.fake.word().title()} overview {g.hexcode(4)}", "is_shared": i == 0 or g.rng.random() < .5,
              "created_at": g.when()}
         ds.rows("dashboards").append(d)
         for pos in range(3):

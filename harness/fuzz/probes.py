@@ -143,7 +143,8 @@ class ProbeBuilder:
                 if isinstance(value, list):
                     # Own id first: a batch that checks only its first element is the classic slip.
                     target[name] = (value[:1] or []) + [foreign]
-                elif isinstance(value, str) and "," in value:
+                elif isinstance(value, str) and ("," in value or name.endswith("ids")):
+                    # A batch (``ids=a,b``) even when the example held one id: own first, then foreign.
                     target[name] = value.split(",")[0] + "," + foreign
                 else:
                     target[name] = foreign
