@@ -21,6 +21,7 @@ import os
 import random
 import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass
 
 import psycopg
@@ -35,7 +36,7 @@ from harness.fuzz import operations as ops_mod
 from harness.fuzz.probes import SEARCH_PARAMS, Probe, ProbeBuilder
 from harness.fuzz.resources import ResourceIds
 from harness.markers import OwnershipIndex
-from harness.oracles import foreign_rows, noninterference as ni
+from harness.oracles import db_audit, foreign_rows, noninterference as ni
 from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.profiles import get_profile
 from harness.queries import generate as generate_params
@@ -58,9 +59,11 @@ class Options:
     log: object = None
     #: Phases to run (default: the profile's). A developer reproducing one leak may run only ``sweep``.
     phases: tuple[str, ...] | None = None
+    #: The previous run's findings.json: its findings are replayed first (same seed only).
+    previous: str | None = None
 
 
-PHASES = ("sweep", "fuzz", "stateful", "reports", "noninterference")
+PHASES = ("audit", "replay", "sweep", "fuzz", "stateful", "reports", "noninterference")
 
 
 class Campaign:
@@ -69,7 +72,8 @@ class Campaign:
         self.opt = options or Options()
         self.profile = get_profile(self.opt.profile)
         self.skipped: list[str] = []
-        default = [ph for ph in PHASES if ph != "stateful" or self.profile.stateful]
+        default = [ph for ph in PHASES if (ph != "stateful" or self.profile.stateful)
+                   and (ph != "audit" or self.profile.audit)]
         self.phases = tuple(self.opt.phases or default)
         unknown = sorted(set(self.phases) - set(PHASES))
         if unknown:
@@ -180,7 +184,8 @@ class Campaign:
             self.log(f"{len(self.operations)} operations, "
                      f"{sum(map(len, self.templates.values()))} cases generated ({time.monotonic() - t:.2f}s)")
             builder = ProbeBuilder(self.ids, [t.id for t in self.tenants], self.scenario, random.Random(self.opt.seed))
-            for name, fn, args in (("sweep", self._sweep, (builder,)), ("fuzz", self._fuzz, (builder,)),
+            for name, fn, args in (("audit", self._audit, (run_db,)), ("replay", self._replay, ()),
+                                   ("sweep", self._sweep, (builder,)), ("fuzz", self._fuzz, (builder,)),
                                    ("stateful", self._stateful, (builder,)), ("reports", self._reports, (run_db,))):
                 if name in self.phases and (name != "reports" or self.queries):
                     await self._phase(name, fn, target, exchange, *args)
@@ -205,6 +210,45 @@ class Campaign:
     def search_term(self, victim: str) -> str | None:
         names = sorted(m for m in self.index.markers_of(victim) if "@" not in m and "-" not in m[:9] and " " in m)
         return names[0] if names else None
+
+    async def _audit(self, target: Target, ex: Exchange, run_db: Database | None) -> None:
+        """Row-level security and roles as the catalogue has them (see :mod:`harness.oracles.db_audit`)."""
+        dsn = run_db.admin_dsn if run_db is not None else self.opt.target_db_url
+        if not dsn:
+            self.skipped.append("audit: no database (pass --target-db-url for a live target)")
+            return
+        issues, self.security_definers = db_audit.audit(dsn, self.world.tenant_columns, self.scenario.app_role,
+                                                          self.scenario.rls)
+        who = Principal(f"database:{self.scenario.app_role or 'catalogue'}", "database", "", frozenset())
+        for issue in issues:
+            ex.finding("db-audit", "db-audit", "audit", issue.subject, who, "every tenant",
+                       f"{issue.check}: {issue.detail}", None, None, issue.check)
+
+    async def _replay(self, target: Target, ex: Exchange) -> None:
+        """The previous run's findings first, so a fix (or a regression) shows in the first seconds."""
+        from harness.reproduce import probe_for
+
+        path = Path(self.opt.previous) if self.opt.previous else None
+        if path is None or not path.is_file():
+            return
+        try:
+            doc = json.loads(path.read_text())
+        except ValueError:
+            self.skipped.append(f"replay: {path} is not valid JSON")
+            return
+        if doc.get("run", {}).get("seed") != self.opt.seed:
+            self.skipped.append(f"replay: {path} was seeded with {doc.get('run', {}).get('seed')}, not {self.opt.seed}")
+            return
+        principals = {p.name: p for p in self.principals}
+        for f in doc.get("findings", []):
+            request, p = f.get("request") or {}, principals.get(f.get("principal"))
+            if p is None or request.get("method") in (None, "QUERY") or f.get("kind") == "non-interference":
+                continue
+            try:
+                probe = probe_for(f, self.operations)
+            except HarnessError:
+                continue  # the operation left the spec
+            await ex.send(target.clients[p.name], p, probe, "replay")
 
     async def _sweep(self, target: Target, ex: Exchange, builder: ProbeBuilder) -> None:
         for op in self.operations:
@@ -421,6 +465,7 @@ class Campaign:
                     "queries": [q.name for q in self.queries], "requests": ex.requests,
                     "server_errors": ex.server_errors, "markers": len(self.index),
                     "public_markers": getattr(self, "public_markers", []),
+                    "security_definer": getattr(self, "security_definers", None),
                     "skipped": list(self.skipped), "twins": twins},
             "coverage": rows,
             "queries": cov.query_rows(),

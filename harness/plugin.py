@@ -53,7 +53,8 @@ def _campaign_doc(config: pytest.Config) -> dict:
             db_url=config.getoption("harness_db_url"), base_url=config.getoption("harness_base_url"),
             target_db_url=config.getoption("harness_target_db_url"),
             verbose=config.getoption("harness_verbose"), log=_progress(config),
-            phases=_phases(config.getoption("harness_phases"))))
+            phases=_phases(config.getoption("harness_phases")),
+            previous=str(Path(config.getoption("harness_reports")) / "findings.json")))
         campaign.scenario_path = str(path)
         doc = campaign.run()
     except HarnessError as exc:

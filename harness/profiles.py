@@ -20,12 +20,16 @@ class Profile:
     query_examples: int
     #: Create-as-A, then read/update/delete-as-B sequences.
     stateful: bool
+    #: The database audit: RLS enabled and forced, policies, the app role's rights (needs a database).
+    audit: bool = False
 
 
 PROFILES = {
     "pr": Profile("pr", examples=6, attack_rate=0.3, twin_examples=2, query_examples=3, stateful=False),
-    "nightly": Profile("nightly", examples=40, attack_rate=0.3, twin_examples=6, query_examples=20, stateful=True),
-    "release": Profile("release", examples=100, attack_rate=0.3, twin_examples=12, query_examples=50, stateful=True),
+    "nightly": Profile("nightly", examples=40, attack_rate=0.3, twin_examples=6, query_examples=20, stateful=True,
+                       audit=True),
+    "release": Profile("release", examples=100, attack_rate=0.3, twin_examples=12, query_examples=50, stateful=True,
+                       audit=True),
 }
 
 

@@ -88,8 +88,15 @@ class Scenario:
     path_prefixes: tuple[str, ...] = ()
     #: Operations never sent (e.g. the login endpoint itself), as "METHOD /path".
     skip_operations: tuple[str, ...] = ()
-    #: JSON field names whose values legitimately differ between two identical runs.
-    volatile_fields: tuple[str, ...] = ("created_at", "updated_at", "generated_at", "request_id")
+    #: JSON field names that non-interference never compares. Calibration already masks what differs
+    #: between two identical requests; list here only what can differ between the base and the twin
+    #: app for reasons other than data (a clock at second resolution, a per-process id). Every name
+    #: masked is a place a leak could hide, so the default masks nothing.
+    volatile_fields: tuple[str, ...] = ()
+    #: The database role the app connects as, for the database audit (not owner, superuser or BYPASSRLS).
+    app_role: str | None = None
+    #: Whether the app relies on row-level security as defence in depth (the audit checks it if so).
+    rls: bool = True
     #: Headers that carry a tenant in multi-tenant apps; the tampering attack tries each.
     tenant_headers: tuple[str, ...] = ("X-Tenant-ID", "X-Tenant", "X-Org-ID")
     #: Query/body parameter names that name a tenant.

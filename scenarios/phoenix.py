@@ -23,6 +23,7 @@ TENANT_COLUMNS.update({"tenants": "id", "clients": None, "currencies": None, "co
 class PhoenixScenario(Scenario):
     name = "phoenix"
     path_prefixes = ("/api/dashboard/", "/api/reports")
+    app_role = install.APP_ROLE
     resource_aliases = {"assignee_id": "users", "owner_id": "users", "author_id": "users",
                         "actor_id": "users", "created_by": "users"}
 

@@ -87,3 +87,13 @@ def test_scan_finds_the_planted_fault(pg_server, monkeypatch, fault):
         assert "mass-assignment" in kinds, kinds
     if spec.cls in SWEEP_CLASSES:
         assert "sweep" in {f["phase"] for f in hits}, {f["phase"] for f in hits}
+
+
+@pytest.mark.parametrize("fault, expected", [("", set()), ("rls-not-forced", {("table documents", "rls-not-forced")})])
+def test_the_database_audit_phase_reports_weakened_rls(pg_server, monkeypatch, fault, expected):
+    monkeypatch.setenv("PHOENIX_FAULTS", fault)
+    doc = Campaign(PhoenixScenario(**WORLD), Options(seed=FAULT_SEED, db_url=pg_server.admin_dsn,
+                                                     phases=("audit",))).run()
+    audit = {(f["operation"], f["locus"]) for f in doc["findings"] if f["kind"] == "db-audit"}
+    assert audit == expected
+    assert doc["run"]["security_definer"]

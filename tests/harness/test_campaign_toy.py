@@ -46,6 +46,21 @@ def test_stateful_phase_on_the_clean_toy_app_finds_nothing(pg_server):
     assert doc["findings"] == [] and doc["summary"]["ok"]
 
 
+def test_the_previous_runs_findings_are_replayed_first(pg_server, tmp_path):
+    import json
+
+    first = run(pg_server, leaky=True, phases=("sweep",))
+    previous = tmp_path / "findings.json"
+    previous.write_text(json.dumps(first))
+    again = run(pg_server, leaky=True, phases=("replay",), previous=str(previous))
+    replayed = {f["id"] for f in again["findings"] if f["phase"] == "replay"}
+    assert replayed and replayed <= {f["id"] for f in first["findings"]}
+    fixed = run(pg_server, leaky=False, phases=("replay",), previous=str(previous))
+    assert fixed["findings"] == [] and fixed["run"]["requests"] >= len(replayed)
+    other_seed = run(pg_server, leaky=True, seed=4, phases=("replay",), previous=str(previous))
+    assert other_seed["run"]["requests"] == 0 and any("seeded with 3" in s for s in other_seed["run"]["skipped"])
+
+
 def test_unknown_phase_is_a_clear_error():
     import pytest
 

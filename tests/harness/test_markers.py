@@ -96,3 +96,25 @@ def test_values_created_during_the_run_join_the_index():
     assert index.add(new_id, C)
     leaks = foreign_rows.check(index, frozenset({A}), "", [("body", f'{{"id": "{new_id}"}}')])
     assert [leak.owners for leak in leaks] == [frozenset({C})]
+
+
+def test_a_categorical_value_unique_to_one_tenant_by_chance_is_not_a_marker():
+    """'transfer' paid by one tenant only is still a payment method, not that tenant's secret."""
+    tenants = [A, A, B, B, C, C, A, B]
+    methods = ["card", "card", "card", "direct_debit", "card", "direct_debit", "transfer", "card"]
+    payments = [{"id": str(uuid.UUID(int=100 + i, version=4)), "tenant_id": t, "method": m,
+                 "reference": f"PAY-{i:04d}-{t[-4:]}"} for i, (t, m) in enumerate(zip(tenants, methods))]
+    w = World(1, {"payments": payments}, {"payments": "tenant_id"})
+    index = OwnershipIndex.from_world(w)
+    assert index.owners("transfer") is None and index.owners("direct_debit") is None
+    assert index.owners(payments[6]["reference"]) == frozenset({A})  # identifiers stay markers
+    assert not foreign_rows.check(index, frozenset({C}), "", [("body", '{"method": "transfer"}')])
+
+
+def test_values_published_in_the_api_document_are_dropped():
+    index = OwnershipIndex.from_world(world())
+    spec = '{"components": {"schemas": {"Kind": {"enum": ["Alpha Widgets Ltd", "other"]}}}}'
+    assert index.drop_public(spec) == ["Alpha Widgets Ltd"]
+    assert index.owners("Alpha Widgets Ltd") is None
+    assert index.owners("ann.smith@alpha.example") == frozenset({A})
+    assert not foreign_rows.check(index, frozenset({C}), "", [("body", "Alpha Widgets Ltd")])

@@ -69,6 +69,7 @@ class ToyScenario(Scenario):
     name = "toy"
     login_path = "/login"
     skip_operations = ("POST /login",)
+    rls = False  # isolation in the app's own queries only
 
     def __init__(self, leaky: bool = False):
         self.leaky = leaky
