@@ -1,8 +1,8 @@
 """``make readme``: regenerate README's generated blocks from their single source.
 
 A block sits between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``. ``faults`` comes from the fault
-registry (``python -m phoenix faults --markdown``); ``selftest`` from ``reports/detection.md`` when a
-``make selftest`` has written one. ``tests/test_readme.py`` fails when the faults block has drifted.
+registry (``python -m phoenix faults --markdown``); ``selftest`` and ``bench`` from
+``reports/detection.md`` and ``reports/bench.md`` when ``make selftest`` / ``make bench`` wrote them. ``tests/test_readme.py`` fails when the faults block has drifted.
 """
 
 from __future__ import annotations
@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
 
     readme = ROOT / "README.md"
     text = splice(readme.read_text(), "faults", fault_markdown())
-    detection = ROOT / "reports" / "detection.md"
-    if detection.exists():
-        text = splice(text, "selftest", detection.read_text())
+    for name, source in (("selftest", "detection.md"), ("bench", "bench.md")):
+        path = ROOT / "reports" / source
+        if path.exists():
+            text = splice(text, name, path.read_text())
     readme.write_text(text)
     print(f"updated {readme}")
     return 0

@@ -119,6 +119,34 @@ def table(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def notes(records: list[dict]) -> list[str]:
+    """Lines under the table: what each phase of the full scan costs, non-interference in particular."""
+    out = []
+    for r in records:
+        if r.get("name") != "pr_scan" or "error" in r:
+            continue
+        for size in ("small", "large"):
+            scan = r.get(size) or {}
+            phases = scan.get("phases") or {}
+            timed = {k: v["seconds"] for k, v in phases.items() if "requests" in v}
+            if not timed:
+                continue
+            total = scan["seconds"]
+            ni = timed.get("noninterference", 0.0)
+            out.append(f"- {scan['tenants']} tenants, {scan['principals']} principals: "
+                       + ", ".join(f"{k} {v:.1f}s" for k, v in timed.items())
+                       + f" of {total:.1f}s; the non-interference oracle adds {ni:.1f}s "
+                         f"({100 * ni / max(total - ni, 1e-9):.0f}% on top of the rest)")
+    return out
+
+
+def markdown(doc: dict, records: list[dict]) -> str:
+    m = doc["machine"]
+    head = (f"Measured {doc['date']} on {m['cpu']}, {m['cores']} cores, Python {m['python']}, "
+            f"database: {doc['database']}{' (quick sizes)' if doc['quick'] else ''}.")
+    return "\n".join([head, "", table(records), ""] + notes(records)) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="reports", help="directory for bench.json (default: reports)")
@@ -144,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
-    print(table(records))
+    (out / "bench.md").write_text(markdown(doc, records))
+    print(markdown(doc, records))
     print(f"written {out / 'bench.json'}")
     return 1 if any("error" in r for r in records) else 0
 

@@ -97,3 +97,14 @@ def test_the_database_audit_phase_reports_weakened_rls(pg_server, monkeypatch, f
     audit = {(f["operation"], f["locus"]) for f in doc["findings"] if f["kind"] == "db-audit"}
     assert audit == expected
     assert doc["run"]["security_definer"]
+
+
+def test_stateful_phase_finds_an_idor_on_an_object_created_during_the_run(pg_server, monkeypatch):
+    """Create an invoice as A, fetch it by id as B: caught with the fresh id, no seeded row involved."""
+    monkeypatch.setenv("PHOENIX_FAULTS", "idor-get")
+    scenario = PhoenixScenario(**WORLD)
+    doc = Campaign(scenario, Options(seed=FAULT_SEED, db_url=pg_server.admin_dsn, phases=("stateful",))).run()
+    seeded = {str(r["id"]) for r in scenario.generate_world(FAULT_SEED).tables["invoices"]}
+    hits = [f for f in doc["findings"] if f["operation"] == "GET /api/dashboard/invoices/{invoice_id}"]
+    assert hits and all(f["phase"] == "stateful" for f in hits)
+    assert all(f["request"]["url"].rsplit("/", 1)[1] not in seeded for f in hits)
