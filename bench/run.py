@@ -126,7 +126,7 @@ def notes(records: list[dict]) -> list[str]:
         if r.get("name") != "pr_scan" or "error" in r:
             continue
         for size in ("small", "large"):
-            scan = r.get(size) or {}
+            scan = (r.get("details") or {}).get(size) or {}
             phases = scan.get("phases") or {}
             timed = {k: v["seconds"] for k, v in phases.items() if "requests" in v}
             if not timed:

@@ -64,11 +64,19 @@ def _categorical_columns(rows: list[dict]) -> set[str]:
             if len(seen) >= CATEGORICAL_ROWS and len(set(seen)) <= CATEGORICAL_SHARE * len(seen)}
 
 
+#: Markers added during the run live in a second, small automaton, merged into the main one when it
+#: reaches this size: rebuilding the whole index after every create made each unsafe request cost
+#: time proportional to the world (an automaton cannot take words once built).
+MERGE_AT = 512
+
+
 class OwnershipIndex:
     def __init__(self, owners: dict[str, frozenset[str]]):
         self._owners = dict(owners)
         self._automaton = None
         self._dirty = True
+        self._recent: dict[str, frozenset[str]] = {}  # added during the run, not yet in the main automaton
+        self._recent_automaton = None
 
     # -- building ----------------------------------------------------------------------------------
     @classmethod
@@ -141,8 +149,10 @@ class OwnershipIndex:
         marker = is_candidate(value)
         if marker is None or marker in self._owners:
             return False
-        self._owners[marker] = frozenset({tenant})
-        self._dirty = True
+        self._owners[marker] = self._recent[marker] = frozenset({tenant})
+        self._recent_automaton = None
+        if len(self._recent) >= MERGE_AT:
+            self._dirty = True
         return True
 
     # -- querying ----------------------------------------------------------------------------------
@@ -155,23 +165,29 @@ class OwnershipIndex:
     def markers_of(self, tenant: str) -> list[str]:
         return [m for m, o in self._owners.items() if tenant in o]
 
-    def _build(self):
+    @staticmethod
+    def _automaton_of(owners: dict[str, frozenset[str]]):
         automaton = ahocorasick.Automaton()
-        for marker, owners in self._owners.items():
-            automaton.add_word(marker, (marker, owners))
+        for marker, who in owners.items():
+            automaton.add_word(marker, (marker, who))
         if len(automaton):
             automaton.make_automaton()
-        self._automaton = automaton
-        self._dirty = False
+        return automaton
 
     def scan(self, text: str) -> Iterable[Hit]:
-        """Every marker occurrence in ``text`` (one pass)."""
+        """Every marker occurrence in ``text`` (one pass per automaton)."""
         if self._dirty or self._automaton is None:
-            self._build()
-        if not text or not len(self._automaton):
+            self._automaton = self._automaton_of(self._owners)
+            self._recent, self._recent_automaton, self._dirty = {}, None, False
+        if self._recent and self._recent_automaton is None:
+            self._recent_automaton = self._automaton_of(self._recent)
+        if not text:
             return
-        for end, (marker, owners) in self._automaton.iter(text):
-            yield Hit(marker, owners, end - len(marker) + 1, end + 1)
+        for automaton in (self._automaton, self._recent_automaton if self._recent else None):
+            if automaton is None or not len(automaton):
+                continue
+            for end, (marker, owners) in automaton.iter(text):
+                yield Hit(marker, owners, end - len(marker) + 1, end + 1)
 
     def foreign_hits(self, text: str, visible: frozenset[str]) -> list[Hit]:
         """Markers in ``text`` none of whose owners is visible: each is a leak."""

@@ -2,7 +2,7 @@
 
 The same Schemathesis-generated cases (own ids filled in, as the harness sends them) go to the same
 in-process app as one principal, once through a plain ``httpx.AsyncClient`` with no oracle and once
-through ``Exchange.send`` (ownership-index scan, coverage, write digests). Each side runs on its own
+through ``Exchange.send`` (ownership-index scan, coverage, the audit-trigger change log). Each side runs on its own
 fresh clone, the order alternates, and the median of the repetitions is reported. Generation is timed
 apart: it is the same for both and would otherwise hide the overhead.
 """

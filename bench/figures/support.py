@@ -23,7 +23,7 @@ from harness.db import DatabaseServer
 from harness.exchange import Exchange
 from harness.fuzz.resources import ResourceIds
 from harness.markers import OwnershipIndex
-from harness.oracles.write_isolation import Digests
+from harness.oracles.write_isolation import ChangeLog
 from harness.scenario import Database, Principal, Scenario
 from harness.target import Target
 from harness.world import World, write_tables
@@ -105,11 +105,12 @@ async def serving(server: DatabaseServer, scenario: Scenario, template: str,
 @contextlib.asynccontextmanager
 async def harness_exchange(world: World, scenario: Scenario, db: Database, principals: Sequence[Principal],
                            operations: Sequence[str], seed: int) -> AsyncIterator[Exchange]:
-    """The harness's per-request path as a campaign sets it up: index, coverage and write digests."""
+    """The harness's per-request path as an in-process campaign sets it up: index, coverage and the
+    audit-trigger change log (installed on this clone, so its cost in the app's writes counts too)."""
     tenants = scenario.tenants(world)
     coverage = Coverage(list(operations), [p.name for p in principals], set())
     async with await psycopg.AsyncConnection.connect(db.admin_dsn, autocommit=True) as conn:
-        digests = Digests(conn, world.tenant_columns)
+        digests = ChangeLog(conn, world.tenant_columns)
         await digests.start()
         yield Exchange(OwnershipIndex.from_world(world), ResourceIds(world, scenario.resource_aliases), coverage,
                        {t.id: t.slug for t in tenants}, seed, digests)

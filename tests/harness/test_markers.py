@@ -118,3 +118,18 @@ def test_values_published_in_the_api_document_are_dropped():
     assert index.owners("Alpha Widgets Ltd") is None
     assert index.owners("ann.smith@alpha.example") == frozenset({A})
     assert not foreign_rows.check(index, frozenset({C}), "", [("body", "Alpha Widgets Ltd")])
+
+
+def test_many_values_created_during_the_run_stay_findable_across_merges():
+    from harness.markers import MERGE_AT
+
+    index = OwnershipIndex.from_world(world())
+    created = [str(uuid.UUID(int=10_000 + i, version=4)) for i in range(MERGE_AT + 5)]
+    for i, value in enumerate(created):
+        assert index.add(value, C)
+        if i % 97 == 0:  # scans interleaved with adds, as in a run
+            assert [h.marker for h in index.scan(f"x {value} y")] == [value]
+    text = " ".join(created) + " ann.smith@alpha.example"
+    hits = index.foreign_hits(text, frozenset({A}))
+    assert {h.marker for h in hits} == set(created)
+    assert {h.marker for h in index.scan(text)} == set(created) | {"ann.smith@alpha.example"}
