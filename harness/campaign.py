@@ -3,11 +3,11 @@
 Phases, in order (each recorded on the findings it produced):
 1. ``audit`` (nightly, release): row-level security and the app role's rights, from the catalogue.
 2. ``replay``: the previous run's findings (same seed), so a fix or a regression shows first.
-3. ``reports``: every reporting query × allowed principal × generated parameters, in the database as
-   the app runs it, and through its endpoint; before any write, so queries see the whole world.
-4. ``sweep``: every operation × principal, once with the principal's own ids, then with one foreign id
+3. ``sweep``: every operation × principal, once with the principal's own ids, then with one foreign id
    per id location and victim, tenant tampering and foreign search terms. Deterministic, no generation
    cost per request: the obvious leaks fall out in seconds.
+4. ``reports``: every reporting query × allowed principal × generated parameters, in the database as
+   the app runs it, and through its endpoint; before the random writes, so queries see the world.
 5. ``fuzz``: Schemathesis-generated cases for every operation, each sent as every principal, a share
    of them mutated into attacks.
 6. ``stateful`` (nightly, release): create as A, then read, list, search, update, delete as B.
@@ -66,7 +66,7 @@ class Options:
     previous: str | None = None
 
 
-PHASES = ("audit", "replay", "reports", "sweep", "fuzz", "stateful", "noninterference")
+PHASES = ("audit", "replay", "sweep", "reports", "fuzz", "stateful", "noninterference")
 
 
 class Campaign:
@@ -187,12 +187,12 @@ class Campaign:
             self.log(f"{len(self.operations)} operations, "
                      f"{sum(map(len, self.templates.values()))} cases generated ({time.monotonic() - t:.2f}s)")
             builder = ProbeBuilder(self.ids, [t.id for t in self.tenants], self.scenario, random.Random(self.opt.seed))
-            # Reports read the world before the sweep, fuzz and stateful phases write to it: a deep run
-            # deletes enough rows that queries run afterwards would return nothing (a vacuous pass).
+            # The sweep first: the obvious leaks in seconds. Reports then read the world before the fuzz
+            # and stateful phases write to it: a deep run deletes enough rows that queries run afterwards
+            # would return nothing (a vacuous pass). The sweep's writes are one per principal and op.
             for name, fn, args in (("audit", self._audit, (run_db,)), ("replay", self._replay, ()),
-                                   ("reports", self._reports, (run_db,)),
-                                   ("sweep", self._sweep, (builder,)), ("fuzz", self._fuzz, (builder,)),
-                                   ("stateful", self._stateful, (builder,))):
+                                   ("sweep", self._sweep, (builder,)), ("reports", self._reports, (run_db,)),
+                                   ("fuzz", self._fuzz, (builder,)), ("stateful", self._stateful, (builder,))):
                 if name in self.phases and (name != "reports" or self.queries):
                     await self._phase(name, fn, target, exchange, *args)
             return exchange

@@ -33,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--harness-reports", metavar="DIR", default="reports", help="report directory")
     group.addoption("--harness-verbose", action="store_true", help="print the campaign's progress")
     group.addoption("--harness-phases", metavar="LIST", default=None,
-                    help="comma list of phases to run (audit,replay,reports,sweep,fuzz,stateful,noninterference); "
+                    help="comma list of phases to run (audit,replay,sweep,reports,fuzz,stateful,noninterference); "
                          "default: the profile's")
 
 

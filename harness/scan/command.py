@@ -22,7 +22,7 @@ def register(subparsers) -> None:
     p.add_argument("--base-url", metavar="URL", help="scan a live target instead of building the app in-process")
     p.add_argument("--target-db-url", metavar="DSN", help="the live target's database, for write isolation")
     p.add_argument("--out", default="reports", metavar="DIR")
-    p.add_argument("--phases", metavar="LIST", help="comma list: audit,replay,reports,sweep,fuzz,stateful,noninterference "
+    p.add_argument("--phases", metavar="LIST", help="comma list: audit,replay,sweep,reports,fuzz,stateful,noninterference "
                                                      "(default: the profile's)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
