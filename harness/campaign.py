@@ -75,6 +75,7 @@ class Campaign:
         self.opt = options or Options()
         self.profile = get_profile(self.opt.profile)
         self.skipped: list[str] = []
+        self._search_terms: dict[str, str | None] = {}
         default = [ph for ph in PHASES if (ph != "stateful" or self.profile.stateful)
                    and (ph != "audit" or self.profile.audit)]
         self.phases = tuple(self.opt.phases or default)
@@ -214,8 +215,13 @@ class Campaign:
         return [t.id for t in picks if t is not None]
 
     def search_term(self, victim: str) -> str | None:
-        names = sorted(m for m in self.index.markers_of(victim) if "@" not in m and "-" not in m[:9] and " " in m)
-        return names[0] if names else None
+        """A name-like marker of ``victim`` to search for (memoised: the sweep asks per request)."""
+        terms = self._search_terms
+        if victim not in terms:
+            names = sorted(m for m in self.index.markers_of(victim)
+                           if "@" not in m and "-" not in m[:9] and " " in m)
+            terms[victim] = names[0] if names else None
+        return terms[victim]
 
     async def _audit(self, target: Target, ex: Exchange, run_db: Database | None) -> None:
         """Row-level security and roles as the catalogue has them (see :mod:`harness.oracles.db_audit`)."""
@@ -256,22 +262,26 @@ class Campaign:
                 continue  # the operation left the spec
             await ex.send(target.clients[p.name], p, probe, "replay")
 
+    def sweep_attacks(self, op, template, p: Principal, builder: ProbeBuilder) -> list[Probe]:
+        """The sweep's attacks for one operation and principal: foreign ids, tampering, search."""
+        victims = self.victims(p)
+        probes = []
+        for victim in victims:
+            probes += builder.foreign_ids(op, template, p, victim)
+        if victims:
+            probes += builder.tamper(op, template, p, victims[0])
+            term = self.search_term(victims[0])
+            if term:
+                probes += builder.search(op, template, p, victims[0], term)
+        return probes
+
     async def _sweep(self, target: Target, ex: Exchange, builder: ProbeBuilder) -> None:
         for op in self.operations:
             template = self.templates[op.label][0]
             for p in self.principals:
                 client = target.clients[p.name]
                 await ex.send(client, p, builder.own(op, template, p), "sweep")
-                victims = self.victims(p)
-                probes = []
-                for victim in victims:
-                    probes += builder.foreign_ids(op, template, p, victim)
-                if victims:
-                    probes += builder.tamper(op, template, p, victims[0])
-                    term = self.search_term(victims[0])
-                    if term:
-                        probes += builder.search(op, template, p, victims[0], term)
-                for probe in probes:
+                for probe in self.sweep_attacks(op, template, p, builder):
                     await ex.send(client, p, probe, "sweep")
 
     async def _fuzz(self, target: Target, ex: Exchange, builder: ProbeBuilder) -> None:

@@ -38,16 +38,7 @@ def sweep_probes(campaign: Campaign, operations, seed: int) -> list:
         template = ops_mod.generate(op, 1, seed)[0]
         for p in campaign.principals:
             pairs.append((p, builder.own(op, template, p)))
-            victims = campaign.victims(p)
-            probes = []
-            for victim in victims:
-                probes += builder.foreign_ids(op, template, p, victim)
-            if victims:
-                probes += builder.tamper(op, template, p, victims[0])
-                term = campaign.search_term(victims[0])
-                if term:
-                    probes += builder.search(op, template, p, victims[0], term)
-            pairs += [(p, probe) for probe in probes]
+            pairs += [(p, probe) for probe in campaign.sweep_attacks(op, template, p, builder)]
     return pairs
 
 
