@@ -24,8 +24,8 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 
@@ -308,12 +308,12 @@ class Campaign:
         """
         creates = [op for op in self.operations if op.method == "POST" and not op.path_params
                    and self.ids.table_for("ids", op.path)]
+        listings = [op for op in self.operations if op.method == "GET" and not op.path_params
+                    and any(n in SEARCH_PARAMS for n in op.query_params)]
         for create in creates:
             table = self.ids.table_for("ids", create.path)
             consumers = [op for op in self.operations if op.path_params
                          and self.ids.table_for(op.path_params[-1], op.path) == table]
-            listings = [op for op in self.operations if op.method == "GET" and not op.path_params
-                        and any(n in SEARCH_PARAMS for n in op.query_params)]
             for a in self.principals:
                 before = self.ids.created_by(a.name, table)
                 probe = builder.own(create, self.templates[create.label][0], a)
@@ -321,8 +321,8 @@ class Campaign:
                 fresh = self.ids.created_by(a.name, table)
                 if not fresh or fresh == before:
                     continue
-                terms = [v for v in (probe.body or {}).values()
-                         if isinstance(v, str) and len(v) >= 4 and v.isprintable()] if isinstance(probe.body, dict) else []
+                body = probe.body if isinstance(probe.body, dict) else {}
+                terms = [v for v in body.values() if isinstance(v, str) and len(v) >= 4 and v.isprintable()]
                 for b in self.principals:  # every role of the tenants a's own sweep attacks
                     if a.tenant in b.visible or b.tenant not in self.victims(a):
                         continue

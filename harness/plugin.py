@@ -108,8 +108,14 @@ class ScanResult:
         problems = [p for p in s["problems"] if not p.startswith(("GET ", "POST ", "PUT ", "PATCH ", "DELETE "))
                     and not p.startswith("query ")]
         if unattached:
-            pytest.fail("findings outside the spec's operations:\n" + "\n".join(
-                f"{f['id']} {f['operation']} as {f['principal']}: {f['evidence']}" for f in unattached), pytrace=False)
+            audit = [f for f in unattached if f["kind"] == "db-audit"]
+            other = [f for f in unattached if f["kind"] != "db-audit"]
+            lines = ([f"database audit: {len(audit)} issue(s)"] if audit else []) + [
+                f"{f['id']} {f['operation']}: {f['evidence']}" for f in audit]
+            if other:
+                lines += ["findings outside the spec's operations:"] + [
+                    f"{f['id']} {f['operation']} as {f['principal']}: {f['evidence']}" for f in other]
+            pytest.fail("\n".join(lines), pytrace=False)
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
 

@@ -41,3 +41,15 @@ def test_missing_scenario_is_a_one_line_error(pg_server, tmp_path):
     assert result.returncode not in (0, 1)
     assert "scenario file no/such/scenario.py does not exist" in result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_database_audit_issues_fail_the_scan_with_their_own_message(pg_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("PHOENIX_FAULTS", "rls-not-forced")
+    monkeypatch.setenv("PHOENIX_CLIENTS", "2")
+    monkeypatch.setenv("PHOENIX_SUBSIDIARIES", "2")
+    result = scan(pg_server, "scenarios/phoenix.py", tmp_path, "--phases", "audit,sweep")
+    assert result.returncode == 1
+    assert "database audit: 1 issue(s)" in result.stdout, result.stdout[-3000:]
+    assert "rls-not-forced: RLS is enabled but not forced" in result.stdout
+    doc = json.loads((tmp_path / "findings.json").read_text())
+    assert "phase fuzz: not selected" in doc["run"]["skipped"]
