@@ -76,6 +76,8 @@ class Campaign:
         self.profile = get_profile(self.opt.profile)
         self.skipped: list[str] = []
         self._search_terms: dict[str, str | None] = {}
+        self.public_markers: list[str] = []  # dropped from the index: the API document publishes them
+        self.security_definers: list[str] | None = None  # from the database audit, when it ran
         default = [ph for ph in PHASES if (ph != "stateful" or self.profile.stateful)
                    and (ph != "audit" or self.profile.audit)]
         self.phases = tuple(self.opt.phases or default)
@@ -480,8 +482,7 @@ class Campaign:
                     "principals": [p.name for p in self.principals], "operations": [op.label for op in self.operations],
                     "queries": [q.name for q in self.queries], "requests": ex.requests,
                     "server_errors": ex.server_errors, "markers": len(self.index),
-                    "public_markers": getattr(self, "public_markers", []),
-                    "security_definer": getattr(self, "security_definers", None),
+                    "public_markers": self.public_markers, "security_definer": self.security_definers,
                     "skipped": list(self.skipped), "twins": twins},
             "coverage": rows,
             "queries": cov.query_rows(),

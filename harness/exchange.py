@@ -106,8 +106,8 @@ class Exchange:
         table = self.ids.table_for("ids", op.path)
         if op.method == "DELETE":
             for name, value in probe.path_params.items():
-                if self.ids.table_for(name, op.path):
-                    self.ids.remove(self.ids.table_for(name, op.path), str(value))
+                if owner := self.ids.table_for(name, op.path):
+                    self.ids.remove(owner, str(value))
             return
         if not table or "json" not in response.headers.get("content-type", ""):
             return
