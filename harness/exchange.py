@@ -1,14 +1,19 @@
 """Send one request as one principal, and put every oracle on what comes back.
 
-This is the scan's hot path: one HTTP round trip, one Aho-Corasick pass over the response, and for
-unsafe methods one digest query. Findings are keyed by their stable id, so a bug seen a thousand
-times is one finding (with the first, simplest request that showed it).
+This is the scan's hot path: one HTTP round trip, then each check in :attr:`Exchange.checks` looks at
+the :class:`Observation` (one Aho-Corasick pass for foreign rows, one change-log read for unsafe
+methods, learning ids from the answer). A phase or an oracle adds a check by appending an async
+callable ``check(exchange, observation)``; it reports through :meth:`Exchange.finding`. Findings are
+keyed by their stable id, so a bug seen a thousand times is one finding (with the first request that
+showed it).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import httpx
 
@@ -20,6 +25,28 @@ from harness.markers import OwnershipIndex
 from harness.oracles import foreign_rows
 from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.scenario import Principal
+
+
+@dataclass
+class Observation:
+    """One request as sent (credentials redacted) and the response it got."""
+
+    principal: Principal
+    probe: Probe
+    phase: str
+    request: Request
+    response: httpx.Response
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.response.status_code < 300
+
+
+Check = Callable[["Exchange", Observation], Awaitable[None]]
 
 
 class Exchange:
@@ -37,6 +64,10 @@ class Exchange:
         self.server_errors = 0
         self.transport_errors: list[str] = []
         self.started = time.monotonic()
+        self.checks: list[Check] = [check_foreign_rows, check_object_level]
+        if digests is not None:
+            self.checks.append(check_writes)
+        self.checks.append(learn)
 
     # -- findings ------------------------------------------------------------------------------------
     def victim_label(self, owners) -> str:
@@ -74,53 +105,73 @@ class Exchange:
         # Credentials live on the principal's client; the record says where they go, never what they are.
         sent_headers = {k: REDACTED for k in client.headers if k.lower() in SENSITIVE_HEADERS}
         request = Request(op.method, probe.url(), {**sent_headers, **probe.headers}, body)
-        sent_text = probe.url() + json.dumps(body, default=str) + json.dumps(probe.headers)
-        parts = foreign_rows.response_parts(response.headers, response.text)
-        for leak in foreign_rows.check(self.index, p.visible, sent_text, parts):
-            self.finding("foreign-row", "foreign-row", phase, op.label, p, self.victim_label(leak.owners),
-                         f"{leak.where} field {leak.locus!r}: {leak.evidence}", request, status, leak.where)
-        if 200 <= status < 300 and not op.safe and probe.foreign_in_path:
-            self.finding("object-level", "object-level", phase, op.label, p, self.victim_label({probe.victim}),
-                         f"{op.method} with {self.victim_label({probe.victim})}'s id ({', '.join(probe.notes)}) "
-                         f"answered {status}: a foreign object must be refused with 403/404",
-                         request, status, "path-id")
-        if not op.safe and self.digests is not None:
-            await self._writes(p, probe, phase, request, status)
-        if 200 <= status < 300:
-            self._learn(p, probe, response)
+        observation = Observation(p, probe, phase, request, response)
+        for check in self.checks:
+            await check(self, observation)
         return response
 
-    async def _writes(self, p: Principal, probe: Probe, phase: str, request: Request, status: int) -> None:
-        for change in await self.digests.changes():
-            if change.tenant in p.visible:
-                continue
-            mass = bool(change.inserted) and probe.attack == "tamper"
-            kind = "mass-assignment" if mass else "write-isolation"
-            self.finding(kind, "write-isolation", phase, probe.operation.label, p, self.victim_label({change.tenant}),
-                         f"{change.describe()} in tenant {self.victim_label({change.tenant})} "
-                         f"(request answered {status})", request, status, f"table:{change.table}")
 
-    def _learn(self, p: Principal, probe: Probe, response: httpx.Response) -> None:
-        """Ids created during the run join the index; listed ids become usable; deleted ids are gone."""
-        op = probe.operation
-        table = self.ids.table_for("ids", op.path)
-        if op.method == "DELETE":
-            for name, value in probe.path_params.items():
-                if owner := self.ids.table_for(name, op.path):
-                    self.ids.remove(owner, str(value))
-            return
-        if not table or "json" not in response.headers.get("content-type", ""):
-            return
-        try:
-            data = response.json()
-        except ValueError:
-            return
-        if response.status_code == 201 and isinstance(data, dict) and isinstance(data.get("id"), str):
-            self.index.add(data["id"], p.tenant)
-            self.ids.add(table, p.tenant, data["id"], p.name, data)
-        elif op.method == "GET":
-            items = data.get("items") if isinstance(data, dict) else data
-            if isinstance(items, list):
-                self.ids.observe(p.name, table, items)
-            elif isinstance(data, dict) and "id" in data:
-                self.ids.observe(p.name, table, [data])
+# -- the checks every exchange runs ------------------------------------------------------------------------
+async def check_foreign_rows(ex: Exchange, obs: Observation) -> None:
+    """Property 1: no marker of a tenant outside V(P) in the body or a data-carrying header."""
+    probe, p = obs.probe, obs.principal
+    body = obs.request.body
+    sent_text = probe.url() + json.dumps(body, default=str) + json.dumps(probe.headers)
+    parts = foreign_rows.response_parts(obs.response.headers, obs.response.text)
+    for leak in foreign_rows.check(ex.index, p.visible, sent_text, parts):
+        ex.finding("foreign-row", "foreign-row", obs.phase, probe.operation.label, p, ex.victim_label(leak.owners),
+                   f"{leak.where} field {leak.locus!r}: {leak.evidence}", obs.request, obs.status, leak.where)
+
+
+async def check_object_level(ex: Exchange, obs: Observation) -> None:
+    """An unsafe request carrying a foreign id in its path must be refused (403/404)."""
+    probe, op = obs.probe, obs.probe.operation
+    if obs.ok and not op.safe and probe.foreign_in_path:
+        victim = ex.victim_label({probe.victim})
+        ex.finding("object-level", "object-level", obs.phase, op.label, obs.principal, victim,
+                   f"{op.method} with {victim}'s id ({', '.join(probe.notes)}) answered {obs.status}: "
+                   f"a foreign object must be refused with 403/404", obs.request, obs.status, "path-id")
+
+
+async def check_writes(ex: Exchange, obs: Observation) -> None:
+    """Property 3: nothing an unsafe request did changed a row of a tenant outside V(P)."""
+    probe, p = obs.probe, obs.principal
+    if probe.operation.safe:
+        return
+    for change in await ex.digests.changes():
+        if change.tenant in p.visible:
+            continue
+        mass = bool(change.inserted) and probe.attack == "tamper"
+        kind = "mass-assignment" if mass else "write-isolation"
+        ex.finding(kind, "write-isolation", obs.phase, probe.operation.label, p, ex.victim_label({change.tenant}),
+                   f"{change.describe()} in tenant {ex.victim_label({change.tenant})} "
+                   f"(request answered {obs.status})", obs.request, obs.status, f"table:{change.table}")
+
+
+async def learn(ex: Exchange, obs: Observation) -> None:
+    """Ids created during the run join the index; listed ids become usable; deleted ids are gone."""
+    if not obs.ok:
+        return
+    probe, p, response = obs.probe, obs.principal, obs.response
+    op = probe.operation
+    table = ex.ids.table_for("ids", op.path)
+    if op.method == "DELETE":
+        for name, value in probe.path_params.items():
+            if owner := ex.ids.table_for(name, op.path):
+                ex.ids.remove(owner, str(value))
+        return
+    if not table or "json" not in response.headers.get("content-type", ""):
+        return
+    try:
+        data = response.json()
+    except ValueError:
+        return
+    if response.status_code == 201 and isinstance(data, dict) and isinstance(data.get("id"), str):
+        ex.index.add(data["id"], p.tenant)
+        ex.ids.add(table, p.tenant, data["id"], p.name, data)
+    elif op.method == "GET":
+        items = data.get("items") if isinstance(data, dict) else data
+        if isinstance(items, list):
+            ex.ids.observe(p.name, table, items)
+        elif isinstance(data, dict) and "id" in data:
+            ex.ids.observe(p.name, table, [data])

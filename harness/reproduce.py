@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 
@@ -29,61 +28,40 @@ def load_finding(reports: Path, finding_id: str) -> tuple[dict, dict]:
     raise HarnessError(f"no finding {finding_id} in {path} (known: {known})")
 
 
-def probe_for(finding: dict, operations) -> "Probe":
-    from harness.fuzz.probes import Probe
-
-    request = finding["request"]
-    op = next((o for o in operations if o.label == finding["operation"]), None)
-    if op is None:
-        raise HarnessError(f"operation {finding['operation']} is no longer in the spec")
-    parts = urlsplit(request["url"])
-    path_params = op.match(parts.path) or {}
-    query: dict = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        query.setdefault(key, []).append(value)
-    query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
-    headers = {k: v for k, v in (request.get("headers") or {}).items() if v != "***"}
-    return Probe(op, path_params, query, headers, request.get("body"), attack="replay",
-                 foreign_in_path=finding["kind"] == "object-level")
-
-
-async def _replay(campaign, server, finding: dict):
+async def _replay(ctx, finding: dict):
     from harness.coverage import Coverage
     from harness.exchange import Exchange
     from harness.fuzz.operations import load_operations
+    from harness.fuzz.probes import probe_from_request
     from harness.oracles.write_isolation import ChangeLog
     from harness.target import Target
-    from harness.world import write_tables
+    from harness.world import seed_template
 
-    tag = f"threpro_{campaign.opt.seed}"
+    tag = f"threpro_{ctx.opt.seed}"
     names = []
     try:
-        admin = server.create_database(f"{tag}_tpl")
         names.append(f"{tag}_tpl")
-        campaign.scenario.install(admin)
-        with psycopg.connect(admin) as conn:
-            write_tables(conn, campaign.world.tables)
-        server.create_database(f"{tag}_run", template=f"{tag}_tpl")
+        seed_template(ctx.server, ctx.scenario, ctx.world, f"{tag}_tpl")
+        ctx.server.create_database(f"{tag}_run", template=f"{tag}_tpl")
         names.append(f"{tag}_run")
-        db = campaign._database(server, f"{tag}_run")
-        target = await Target(campaign.scenario, app=campaign.scenario.create_app(db)).start()
-        principal = next((p for p in campaign.principals if p.name == finding["principal"]), None)
+        db = ctx.database(f"{tag}_run")
+        target = await Target(ctx.scenario, app=ctx.scenario.create_app(db)).start()
+        principal = next((p for p in ctx.principals if p.name == finding["principal"]), None)
         if principal is None:
             raise HarnessError(f"principal {finding['principal']} is not in the scenario")
         client = await target.login(principal)
         operations = load_operations(await target.spec())
-        probe = probe_for(finding, operations)
+        probe = probe_from_request(finding, operations)
         async with await psycopg.AsyncConnection.connect(db.admin_dsn, autocommit=True) as conn:
-            digests = ChangeLog(conn, campaign.world.tenant_columns)
+            digests = ChangeLog(conn, ctx.world.tenant_columns)
             await digests.start()
-            ex = Exchange(campaign.index, campaign.ids, Coverage([], [], set()), campaign.slugs,
-                          campaign.opt.seed, digests)
+            ex = Exchange(ctx.index, ctx.ids, Coverage([], [], set()), ctx.slugs, ctx.opt.seed, digests)
             response = await ex.send(client, principal, probe, "replay")
         await target.close()
         return response, list(ex.findings.values())
     finally:
         for name in reversed(names):
-            server.drop_database(name)
+            ctx.server.drop_database(name)
 
 
 def register(subparsers) -> None:
@@ -97,7 +75,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.campaign import Campaign, Options
+    from harness.context import Options, RunContext
     from harness.db import provide_server
     from harness.scenario import load_scenario
 
@@ -106,13 +84,13 @@ def run(args: argparse.Namespace) -> int:
         raise HarnessError(f"{finding['id']} is a {finding['kind']} finding on {finding['operation']}: replay it "
                            f"with a scan (`tenant-harness scan --scenario {args.scenario} --seed {doc['run']['seed']}`)")
     seed = args.seed if args.seed is not None else doc["run"]["seed"]
-    campaign = Campaign(load_scenario(args.scenario), Options(seed=seed))
-    campaign._prepare_world()
+    ctx = RunContext.prepare(load_scenario(args.scenario), Options(seed=seed))
     print(f"replaying {finding['id']}: {finding['request']['method']} {finding['request']['url']} "
           f"as {finding['principal']} (seed {seed})")
     print(f"  {finding['curl']}")
     with provide_server(args.db_url) as server:
-        response, findings = asyncio.run(_replay(campaign, server, finding))
+        ctx.server = server
+        response, findings = asyncio.run(_replay(ctx, finding))
     print(f"  answered {response.status_code if response is not None else 'nothing'}")
     same = [f for f in findings if f.id == finding["id"]]
     for f in findings:

@@ -53,3 +53,15 @@ def write_tables(conn, tables: Rows) -> int:
                 copy.write_row([row[c] for c in columns])
         total += len(rows)
     return total
+
+
+def seed_template(server, scenario, world: World, name: str) -> str:
+    """Create database ``name``, install the scenario's schema and COPY the world in; returns its
+    superuser DSN. Runs, twins, reproductions and benchmarks all clone such a template."""
+    import psycopg
+
+    admin = server.create_database(name)
+    scenario.install(admin)
+    with psycopg.connect(admin) as conn:
+        write_tables(conn, world.tables)
+    return admin

@@ -26,7 +26,8 @@ from harness.markers import OwnershipIndex
 from harness.oracles.write_isolation import ChangeLog
 from harness.scenario import Database, Principal, Scenario
 from harness.target import Target
-from harness.world import World, write_tables
+from harness.world import World
+from harness.world import seed_template as world_template
 
 _names = itertools.count()
 
@@ -66,10 +67,7 @@ def result(number: int, name: str, title: str, measured: dict, baseline: dict, r
 def seed_template(server: DatabaseServer, scenario: Scenario, world: World) -> str:
     """Install the scenario into a new database and COPY the world in; returns its name."""
     name = db_name("tpl")
-    admin = server.create_database(name)
-    scenario.install(admin)
-    with psycopg.connect(admin) as conn:
-        write_tables(conn, world.tables)
+    world_template(server, scenario, world, name)
     return name
 
 

@@ -1,6 +1,6 @@
 """Figure 2: the deterministic sweep's request rate through the harness vs a raw httpx loop.
 
-The sweep's probes are built exactly as ``Campaign._sweep`` builds them (own ids, one foreign id per id
+The sweep's probes are built exactly as the ``sweep`` phase builds them (own ids, one foreign id per id
 location and victim, tenant tampering, foreign search terms), once, for every principal. They are then
 sent once with a plain loop (no oracle) and once through ``Exchange.send``, each on its own fresh clone of
 one seeded template so that the writes of one run cannot change the other's answers.
@@ -13,9 +13,9 @@ import random
 
 from bench.figures.support import (Context, clock, harness_exchange, measure, median, result, seed_template,
                                    send_plain, serving)
-from harness.campaign import Campaign, Options
+from harness.context import Options, RunContext
 from harness.fuzz import operations as ops_mod
-from harness.fuzz.probes import ProbeBuilder
+from harness.phases.sweep import attacks
 
 NUMBER, NAME = 2, "sweep_rate"
 TITLE = "Deterministic sweep: harness requests/s vs raw httpx requests/s"
@@ -30,29 +30,28 @@ def run(ctx: Context) -> dict:
     return asyncio.run(_run(ctx, PhoenixScenario(), reps=3, max_ops=None))
 
 
-def sweep_probes(campaign: Campaign, operations, seed: int) -> list:
-    """(principal, probe) pairs in the order ``Campaign._sweep`` sends them."""
-    builder = ProbeBuilder(campaign.ids, [t.id for t in campaign.tenants], campaign.scenario, random.Random(seed))
+def sweep_probes(ctx: RunContext, operations, seed: int) -> list:
+    """(principal, probe) pairs in the order the ``sweep`` phase sends them."""
+    builder = ctx.builder(random.Random(seed))
     pairs = []
     for op in operations:
         template = ops_mod.generate(op, 1, seed)[0]
-        for p in campaign.principals:
+        for p in ctx.principals:
             pairs.append((p, builder.own(op, template, p)))
-            pairs += [(p, probe) for probe in campaign.sweep_attacks(op, template, p, builder)]
+            pairs += [(p, probe) for probe in attacks(ctx, op, template, p, builder)]
     return pairs
 
 
 async def _run(ctx: Context, scenario, reps: int, max_ops: int | None) -> dict:
-    campaign = Campaign(scenario, Options(seed=ctx.seed))
-    campaign._prepare_world()  # world, tenants, principals, index and ids exactly as a campaign builds them
-    world, principals = campaign.world, campaign.principals
+    run = RunContext.prepare(scenario, Options(seed=ctx.seed))  # world, index and ids as a campaign builds them
+    world, principals = run.world, run.principals
     template = seed_template(ctx.server, scenario, world)
     try:
         async with serving(ctx.server, scenario, template, principals[:1]) as (target, _):
             spec = await target.spec()
         operations = ops_mod.load_operations(spec, scenario.path_prefixes, scenario.skip_operations)[:max_ops]
         t = clock()
-        pairs = sweep_probes(campaign, operations, ctx.seed)
+        pairs = sweep_probes(run, operations, ctx.seed)
         build_s = clock() - t
         rates: dict[str, list[float]] = {"raw": [], "harness": []}
         for rep in range(reps):
@@ -80,7 +79,7 @@ async def _run(ctx: Context, scenario, reps: int, max_ops: int | None) -> dict:
         measure(harness, "req/s", "harness"), measure(raw, "req/s", "raw httpx"),
         ratio, "harness rate / raw rate (higher is better)", f">= {GOAL}", ratio >= GOAL,
         requests=len(pairs), operations=len(operations), principals=len(principals),
-        tenants=len(campaign.tenants), repetitions=reps,
+        tenants=len(run.tenants), repetitions=reps,
         rates={k: [round(v, 1) for v in vs] for k, vs in rates.items()},
         probe_build_s=round(build_s, 3),
         note="probe building (including one Schemathesis case per operation) is timed apart; each side "

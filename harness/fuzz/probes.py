@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import random
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+from harness.errors import HarnessError
 from harness.fuzz.operations import Operation, Template
 from harness.fuzz.resources import ResourceIds
 from harness.scenario import Principal
@@ -174,3 +175,20 @@ class ProbeBuilder:
 
 def _copy(body):
     return copy.deepcopy(body)
+
+
+def probe_from_request(finding: dict, operations) -> Probe:
+    """The probe that sends a recorded finding's request again (replay, reproduce)."""
+    request = finding["request"]
+    op = next((o for o in operations if o.label == finding["operation"]), None)
+    if op is None:
+        raise HarnessError(f"operation {finding['operation']} is no longer in the spec")
+    parts = urlsplit(request["url"])
+    path_params = op.match(parts.path) or {}
+    query: dict = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        query.setdefault(key, []).append(value)
+    query = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+    headers = {k: v for k, v in (request.get("headers") or {}).items() if v != "***"}
+    return Probe(op, path_params, query, headers, request.get("body"), attack="replay",
+                 foreign_in_path=finding["kind"] == "object-level")

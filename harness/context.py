@@ -1,0 +1,138 @@
+"""The run context: what every phase reads and writes, built once per campaign.
+
+A phase is a function of this context (``harness/phases/``); the campaign only builds the context and
+orders the phases. Keeping the shared state in one object, with the questions every phase asks of it
+(whom may P attack, which term finds a victim's rows), is what lets a new phase be one small module
+instead of one more method on a 500-line class.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+
+from harness.errors import HarnessError
+from harness.fuzz.probes import ProbeBuilder
+from harness.fuzz.resources import ResourceIds
+from harness.markers import OwnershipIndex
+from harness.profiles import Profile, get_profile
+from harness.scenario import Database, Principal, Scenario, Tenant
+from harness.world import World
+
+PHASES = ("audit", "replay", "sweep", "reports", "fuzz", "stateful", "noninterference")
+
+
+@dataclass
+class Options:
+    seed: int = 1
+    profile: str = "pr"
+    db_url: str | None = None
+    db_mode: str | None = None
+    base_url: str | None = None  # live target
+    target_db_url: str | None = None  # the live target's database (superuser), for write isolation
+    verbose: bool = False
+    #: Where progress lines go (default: stderr); the pytest plugin passes its terminal writer.
+    log: object = None
+    #: Phases to run (default: the profile's). A developer reproducing one leak may run only ``sweep``.
+    phases: tuple[str, ...] | None = None
+    #: The previous run's findings.json: its findings are replayed first (same seed only).
+    previous: str | None = None
+
+
+def select_phases(profile: Profile, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The phases to run, in campaign order; an unknown name is a one-line error."""
+    if chosen is not None:
+        unknown = sorted(set(chosen) - set(PHASES))
+        if unknown:
+            raise HarnessError(f"unknown phase(s) {', '.join(unknown)}: choose from {', '.join(PHASES)}")
+        return tuple(ph for ph in PHASES if ph in chosen)
+    return tuple(ph for ph in PHASES if (ph != "stateful" or profile.stateful) and (ph != "audit" or profile.audit))
+
+
+@dataclass
+class RunContext:
+    scenario: Scenario
+    opt: Options
+    world: World
+    tenants: list[Tenant]
+    principals: list[Principal]
+    index: OwnershipIndex
+    ids: ResourceIds
+    profile: Profile = None
+    phases: tuple[str, ...] = ()
+    skipped: list[str] = field(default_factory=list)
+    # -- set by the campaign once the target is up -----------------------------------------------------
+    target: object = None  # harness.target.Target
+    exchange: object = None  # harness.exchange.Exchange
+    operations: list = field(default_factory=list)
+    templates: dict = field(default_factory=dict)  # operation label -> generated templates
+    queries: list = field(default_factory=list)
+    run_db: Database | None = None  # the in-process run's database (None for live targets)
+    server: object = None  # the database server (in-process only): twins are cloned on it
+    template_db: str | None = None
+    tag: str = ""
+    created: list[str] = field(default_factory=list)  # databases to drop at the end
+    # -- recorded for the findings document ----------------------------------------------------------
+    public_markers: list[str] = field(default_factory=list)
+    security_definers: list[str] | None = None
+    twins: dict | None = None
+    _search_terms: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def prepare(cls, scenario: Scenario, opt: Options) -> "RunContext":
+        """The world from the seed, its tenants and principals, the ownership index and id pools."""
+        t = time.monotonic()
+        profile = get_profile(opt.profile)
+        phases = select_phases(profile, opt.phases)
+        world = scenario.generate_world(opt.seed)
+        tenants = list(scenario.tenants(world))
+        principals = list(scenario.principals(world))
+        if not tenants or not principals:
+            raise HarnessError("the scenario declares no tenants or no principals")
+        ctx = cls(scenario, opt, world, tenants, principals, OwnershipIndex.from_world(world),
+                  ResourceIds(world, scenario.resource_aliases), profile, phases)
+        if opt.phases is not None:
+            ctx.skipped += [f"phase {ph}: not selected" for ph in PHASES if ph not in phases]
+        ctx.log(f"world seed={opt.seed}: {sum(map(len, world.tables.values()))} rows, {len(tenants)} tenants, "
+                f"{len(principals)} principals, {len(ctx.index)} markers ({time.monotonic() - t:.2f}s)")
+        return ctx
+
+    # -- questions phases ask ------------------------------------------------------------------------
+    @property
+    def slugs(self) -> dict[str, str]:
+        return {t.id: t.slug for t in self.tenants}
+
+    def log(self, message: str) -> None:
+        if self.opt.verbose:
+            (self.opt.log or (lambda line: print(line, file=sys.stderr, flush=True)))(f"[harness] {message}")
+
+    def builder(self, rng: random.Random) -> ProbeBuilder:
+        return ProbeBuilder(self.ids, [t.id for t in self.tenants], self.scenario, rng)
+
+    def victims(self, p: Principal) -> list[str]:
+        """One foreign tenant of another client, and one sibling outside V(P) if there is one."""
+        home_client = next(t.client for t in self.tenants if t.id == p.tenant)
+        outside = [t for t in self.tenants if t.id not in p.visible]
+        picks = [next((t for t in outside if t.client != home_client), None),
+                 next((t for t in outside if t.client == home_client), None)]
+        return [t.id for t in picks if t is not None]
+
+    def search_term(self, victim: str) -> str | None:
+        """A name-like marker of ``victim`` to search for (memoised: the sweep asks per request)."""
+        terms = self._search_terms
+        if victim not in terms:
+            names = sorted(m for m in self.index.markers_of(victim)
+                           if "@" not in m and "-" not in m[:9] and " " in m)
+            terms[victim] = names[0] if names else None
+        return terms[victim]
+
+    def principals_of(self, client: str) -> list[Principal]:
+        home = {t.id: t.client for t in self.tenants}
+        return [p for p in self.principals if home[p.tenant] == client]
+
+    def database(self, name: str) -> Database:
+        """The scenario's view of database ``name`` on the run's server."""
+        server = self.server
+        return Database(name, server.dsn(name), lambda user=None, password=None, _n=name: server.dsn(_n, user, password))
