@@ -4,7 +4,9 @@ Each subcommand is one ``register(subparsers)`` function that adds its parser an
 ``handler=`` (a function of the parsed arguments returning an exit code); adding a subcommand is
 writing such a function and listing it in :data:`COMMANDS`. Set-up problems (:class:`HarnessError`)
 end the run with one line on stderr and exit code 2, never a traceback: they are the user's to fix,
-and a traceback would bury the one sentence that says how.
+and a traceback would bury the one sentence that says how. SIGTERM and SIGINT (see
+:mod:`harness.signals`) unwind the run, dropping its databases and stopping its server, and end it with
+``tenant-harness: interrupted (SIGTERM)`` and exit code 128 + signal: 143 for SIGTERM, 130 for SIGINT.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from harness import __version__
+from harness import __version__, signals
 from harness.errors import HarnessError
 
 PROG = "tenant-harness"
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130  # interrupted: 128 + signal (130 SIGINT, 143 SIGTERM)
 
 
 def register_db_check(subparsers) -> None:
@@ -40,6 +42,35 @@ def _db_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def register_clean(subparsers) -> None:
+    p = subparsers.add_parser(
+        "clean", help="remove what killed runs left: embedded PostgreSQL clusters (and run databases "
+                      "with --db-url)",
+        description="Stop and remove embedded PostgreSQL clusters whose harness process is gone (a run "
+                    "killed with SIGKILL leaves one; the next run removes it too). With --db-url, also "
+                    "drop run databases (th<pid>_..., threpro_...) on that server whose owner pid is not "
+                    "running on this host and that nobody is connected to. On a server shared between "
+                    "hosts another host's pid can look dead here: name the server deliberately.")
+    p.add_argument("--db-url", dest="db_url", metavar="DSN", default=None,
+                   help="superuser DSN of the server to clean (never taken from the environment)")
+    p.set_defaults(handler=_clean)
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from harness.db import orphans
+
+    lines = [removed.describe() for removed in orphans.clean_clusters()]
+    kept: list[str] = []
+    if args.db_url:
+        dropped, kept = orphans.clean_databases(args.db_url)
+        lines += dropped
+    for line in lines + kept:
+        print(line)
+    if not lines:
+        print("nothing to clean")
+    return EXIT_OK
+
+
 #: Subcommand registrars, in the order ``--help`` lists them.
 def _lazy(module: str) -> Callable[[argparse._SubParsersAction], None]:
     """A registrar imported only when the parser is built (keeps ``db-check`` light)."""
@@ -51,7 +82,7 @@ def _lazy(module: str) -> Callable[[argparse._SubParsersAction], None]:
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _lazy("harness.scan.command"), _lazy("harness.reproduce"), register_db_check]
+    _lazy("harness.scan.command"), _lazy("harness.reproduce"), register_db_check, register_clean]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,15 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors: argparse has already printed
         return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+    signals.install()
     try:
-        return int(args.handler(args) or EXIT_OK)
+        code = int(args.handler(args) or EXIT_OK)
+        signals.raise_if_interrupted()  # a signal some library turned into a return value (pytest)
+        return code
+    except KeyboardInterrupt as exc:  # signals.Interrupted, or Ctrl-C where SIGINT was not ours
+        return signals.report(exc)
     except HarnessError as exc:
+        if signals.received():  # the failure is the interruption's consequence, not the user's to fix
+            return signals.report(signals.Interrupted(signals.received()))
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

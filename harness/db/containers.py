@@ -27,6 +27,8 @@ def docker_available() -> bool:
 
 
 class ContainerServer(DatabaseServer):
+    disposable = True  # stopping the container discards its databases
+
     def __init__(self, container):
         self.container = container
         dsn = container.get_connection_url(driver=None)

