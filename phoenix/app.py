@@ -18,7 +18,7 @@ from phoenix.auth import TokenSigner
 from phoenix.cache import ResponseCache
 from phoenix.config import Settings
 from phoenix.db import Database
-from phoenix.repository.errors import Conflict, Invalid, NotFound
+from phoenix.repository.errors import Conflict, Forbidden, Invalid, NotFound
 
 log = logging.getLogger("phoenix")
 
@@ -73,6 +73,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):
         return error(404, str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden):
+        return error(403, str(exc))
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict):

@@ -61,6 +61,39 @@ register("rls-not-forced", "rls-not-forced", [f"GET {D}/documents"],
          "still uses the migration DSN (the table owner) with a list query lacking the tenant predicate; "
          "the owner is exempt from unforced RLS, so every tenant's documents are listed.")
 
+register("system-notices-all-tenants", "filter-branch", [f"GET {D}/notifications"],
+         "One value of the notification list's kind filter takes another query: kind=system still reads "
+         "the single-tenant era's platform announcements on the reporting connection (BYPASSRLS), filtered "
+         "on kind and read state only, so every tenant's system notifications are listed; the other kinds "
+         "go through the repository and are right. RLS does not apply to that role.")
+register("time-entries-later-pages-unfiltered", "later-page", [f"GET {D}/time-entries"],
+         "The first page of time entries is right; every later page (offset > 0, e.g. from next_cursor) "
+         "is read from the reporting connection (BYPASSRLS, to spare the primary on deep OFFSET scans) "
+         "with a WHERE built without the tenant set, so pages 2+ and their total cover every tenant's "
+         "time entries. RLS does not apply to that role.")
+register("export-total-header-all-tenants", "header-cross-tenant", [f"GET {D}/customers/export"],
+         "The customer CSV is right, but its X-Total-Count header is counted on the reporting connection "
+         "(BYPASSRLS, count(*) was slow on the primary) with the export's filters and no tenant predicate: "
+         "the header counts every tenant's customers. RLS does not apply to that role.")
+register("document-forbidden-reveals-existence", "existence-status", [f"GET {D}/documents/{{document_id}}"],
+         "The document detail loads the row by id alone on the reporting connection (BYPASSRLS) and only "
+         "then compares its tenant: another tenant's document answers 403 while an unknown id answers 404, "
+         "so the status reveals which ids exist elsewhere. RLS does not apply to that role, and a status "
+         "code is no row for it to hide.")
+register("project-code-unique-globally", "unique-across-tenants", [f"POST {D}/projects"],
+         "Install-time: the single-tenant era's unique index on projects(code) survived the migration that "
+         "added UNIQUE (tenant_id, code), so creating a project answers 409 when another tenant already "
+         "uses that code. Unique indexes see every row of the table: RLS policies do not apply to them.")
+register("invoice-project-reference-unchecked", "foreign-reference", [f"PATCH {D}/invoices/{{invoice_id}}"],
+         "The invoice update no longer checks project_id through the tenant-scoped repository and relies on "
+         "the foreign key to reject unknown projects: another tenant's project id is accepted (200) and my "
+         "invoice now points into that tenant. FK checks always bypass RLS, so neither layer refuses it.")
+register("seat-count-all-tenants", "few-rows-count", [f"GET {D}/users"],
+         "The user list's seats_used badge reuses the nightly licence meter's query on the job worker's "
+         "connection (phoenix_worker, BYPASSRLS) without its tenant predicate: it counts every tenant's "
+         "active users. Only a small number moves; no foreign row appears, and RLS does not apply to that "
+         "role.")
+
 # --- report faults (phoenix/reporting) are appended below this line by the reporting engine.
 
 # --- report faults (phoenix/reporting/catalogue/): reports run on the BYPASSRLS reporting role (ADR-007),
@@ -81,3 +114,9 @@ register("report-share-denominator-all-tenants", "report-aggregate",
          ("report:top_customers", "POST /api/reports/{name}"),
          "top_customers' share-of-revenue denominator is summed over every tenant's invoices: the "
          "percentages move with other tenants' revenue (numbers only).")
+register("report-idle-assignees-unfiltered", "report-branch",
+         ("report:task_status_breakdown", "POST /api/reports/{name}"),
+         "task_status_breakdown with group_by=assignee adds a UNION branch listing idle people; it drives "
+         "from users without the tenant condition (only its NOT EXISTS subquery is scoped): every tenant's "
+         "people (ids, names) appear, and the BYPASSRLS reporting role lets them through. The default "
+         "group_by=project never takes that branch.")

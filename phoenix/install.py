@@ -83,6 +83,7 @@ def install(admin_dsn: str) -> None:
         with conn.transaction():
             conn.execute(f"SET LOCAL ROLE {OWNER_ROLE}")
             conn.execute(ddl)
+            _legacy_indexes(conn)
             for table in TENANT_TABLES:
                 conn.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
                 if table in forced:
@@ -115,6 +116,17 @@ def install(admin_dsn: str) -> None:
         conn.execute(f"GRANT SELECT ON projects, users, notifications TO {WORKER_ROLE}")
         conn.execute(f"GRANT INSERT ON notifications, audit_events TO {WORKER_ROLE}")
         _install_client_scope(conn)
+
+
+def _legacy_indexes(conn) -> None:
+    """Indexes of the single-tenant era; a correct install has none left (``UNIQUE (tenant_id, code)``
+    replaced them in schema.sql). The fault ``project-code-unique-globally`` keeps one."""
+    from phoenix import faults
+
+    if "project-code-unique-globally" in faults.active():
+        # The planted bug: the multi-tenant migration added UNIQUE (tenant_id, code) but never dropped
+        # the old index on code alone. A unique index sees every row, whatever the RLS policy says.
+        conn.execute("CREATE UNIQUE INDEX projects_code_key ON projects (code)")
 
 
 def _install_client_scope(conn) -> None:

@@ -33,8 +33,11 @@ async def list_invoices(scope: ScopeDep, page: Annotated[Paging, Depends(paging)
             summary="Export invoices as CSV")
 async def export_invoices(scope: ScopeDep, status: Annotated[InvoiceStatus | None, Query()] = None,
                           customer_id: Annotated[uuid.UUID | None, Query()] = None):
-    rows = await repo.export_invoices(scope, filters={"status": status, "customer_id": customer_id})
-    return csv_response(rows, EXPORT_COLUMNS, "invoices.csv")
+    filters = {"status": status, "customer_id": customer_id}
+    async with scope.tx():
+        rows = await repo.export_invoices(scope, filters=filters)
+        total = await INVOICES.count_matching(scope, filters=filters)
+    return csv_response(rows, EXPORT_COLUMNS, "invoices.csv", total=total)
 
 
 @router.post("/invoices", response_model=InvoiceOut, status_code=http.HTTP_201_CREATED, responses=CONFLICT,

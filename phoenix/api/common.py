@@ -96,14 +96,23 @@ def paging(limit: Annotated[int, Query(ge=1, le=100, description="Page size")] =
     return Paging(limit=limit, offset=offset)
 
 
-def cursor_paging(limit: Annotated[int, Query(ge=1, le=100, description="Page size")] = 20,
-                  offset: Annotated[int, Query(ge=0, le=100_000, description="Rows to skip")] = 0,
-                  cursor: Annotated[str, Query(min_length=1, max_length=8, pattern=r"^[0-9a-z]+$",
-                                               description="Opaque cursor from next_cursor")] = None
-                  ) -> Paging:
-    if cursor is not None:
-        offset = decode_cursor(cursor)
-    return Paging(limit=limit, offset=offset, cursor=True)
+def cursor_paging_upto(max_limit: int = 100, default_limit: int = 20):
+    """A cursor-paging dependency whose page size is at most ``max_limit`` (default ``default_limit``)."""
+
+    # Default-value style on purpose: the bounds are closure variables, which string annotations
+    # (``from __future__ import annotations``) could not resolve.
+    def dependency(limit: int = Query(default_limit, ge=1, le=max_limit, description="Page size"),
+                   offset: int = Query(0, ge=0, le=100_000, description="Rows to skip"),
+                   cursor: str = Query(None, min_length=1, max_length=8, pattern=r"^[0-9a-z]+$",
+                                       description="Opaque cursor from next_cursor")) -> Paging:
+        if cursor is not None:
+            offset = decode_cursor(cursor)
+        return Paging(limit=limit, offset=offset, cursor=True)
+
+    return dependency
+
+
+cursor_paging = cursor_paging_upto()
 
 
 def encode_cursor(offset: int) -> str:
@@ -134,18 +143,25 @@ Order = Annotated[Literal["asc", "desc"], Query(description="Sort direction")]
 SearchQ = Annotated[str | None, Query(min_length=1, max_length=100, pattern=PRINTABLE,
                                       description="Case-insensitive substring search")]
 
+#: Exports are capped (``TenantRepository.all``); the header says how many rows matched in all.
+TOTAL_HEADER = "X-Total-Count"
 CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
-                      "description": "CSV file (attachment)"}}
+                      "description": "CSV file (attachment)",
+                      "headers": {TOTAL_HEADER: {"description": "Rows matching the filters in the caller's "
+                                                                "tenants (the file may be capped)",
+                                                 "schema": {"type": "integer", "minimum": 0}}}}}
 
 
-def csv_response(rows: list[dict], columns: list[str], filename: str) -> Response:
+def csv_response(rows: list[dict], columns: list[str], filename: str, *, total: int | None = None) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else row[c] for c in columns])
-    return Response(buffer.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if total is not None:
+        headers[TOTAL_HEADER] = str(total)
+    return Response(buffer.getvalue(), media_type="text/csv", headers=headers)
 
 
 def patch_values(body: BaseModel) -> dict[str, Any]:

@@ -35,8 +35,8 @@ def routes(faults: frozenset[str]) -> APIRouter:
                 summary="Export customers as CSV")
     async def export_customers(scope: ScopeDep, q: SearchQ = None,
                                segment: Annotated[Segment | None, Query()] = None):
-        rows = await CUSTOMERS.all(scope, filters={"segment": segment}, q=q, sort="name")
-        return csv_response(rows, EXPORT_COLUMNS, "customers.csv")
+        rows, total = await repo.export_customers(scope, filters={"segment": segment}, q=q)
+        return csv_response(rows, EXPORT_COLUMNS, "customers.csv", total=total)
 
     @router.post("/customers", response_model=CustomerOut, status_code=http.HTTP_201_CREATED,
                  responses=CONFLICT, summary="Create a customer")

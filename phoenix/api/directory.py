@@ -10,8 +10,8 @@ from fastapi import status as http
 
 from phoenix.api.common import (CONFLICT, ERRORS, ListOut, Order, Paging, ScopeDep, SearchQ, created, listing,
                                 paging, sort_param)
-from phoenix.api.models import TagIn, TagOut, TeamOut, UserOut
-from phoenix.repository import tags
+from phoenix.api.models import TagIn, TagOut, TeamOut, UserListOut
+from phoenix.repository import directory, tags
 from phoenix.repository.tables import TAGS, TEAMS, USERS
 
 router = APIRouter(prefix="/api/dashboard", tags=["directory"], responses=ERRORS)
@@ -24,13 +24,14 @@ async def list_teams(scope: ScopeDep, page: Annotated[Paging, Depends(paging)], 
                                     offset=page.offset), page)
 
 
-@router.get("/users", response_model=ListOut[UserOut], summary="List users")
+@router.get("/users", response_model=UserListOut, summary="List users, with the licence seats in use")
 async def list_users(scope: ScopeDep, page: Annotated[Paging, Depends(paging)], q: SearchQ = None,
                      team_id: Annotated[uuid.UUID | None, Query()] = None,
                      role: Annotated[Literal["user", "admin", "corporate_admin"] | None, Query()] = None,
                      sort: sort_param(USERS.sortable) = "full_name", order: Order = "asc"):
-    return listing(await USERS.list(scope, filters={"team_id": team_id, "role": role}, q=q, sort=sort,
-                                    order=order, limit=page.limit, offset=page.offset), page)
+    users, seats = await directory.list_users(scope, filters={"team_id": team_id, "role": role}, q=q, sort=sort,
+                                              order=order, limit=page.limit, offset=page.offset)
+    return {**listing(users, page), "seats_used": seats}
 
 
 @router.get("/tags", response_model=ListOut[TagOut], summary="List tags")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi import status as http
 
 from phoenix.api.common import ERRORS, ListOut, Paging, ScopeDep, SearchQ, created, listing, paging
-from phoenix.api.models import DashboardIn, DashboardOut, NotificationOut, WidgetIn, WidgetOut
+from phoenix.api.models import DashboardIn, DashboardOut, NotificationKind, NotificationOut, WidgetIn, WidgetOut
 from phoenix.repository import work
 
 router = APIRouter(prefix="/api/dashboard", tags=["inbox & dashboards"], responses=ERRORS)
@@ -17,8 +17,10 @@ router = APIRouter(prefix="/api/dashboard", tags=["inbox & dashboards"], respons
 
 @router.get("/notifications", response_model=ListOut[NotificationOut], summary="My notifications")
 async def list_notifications(scope: ScopeDep, page: Annotated[Paging, Depends(paging)],
-                             unread: Annotated[bool | None, Query()] = None):
-    return listing(await work.my_notifications(scope, unread=unread, limit=page.limit, offset=page.offset), page)
+                             unread: Annotated[bool | None, Query()] = None,
+                             kind: Annotated[NotificationKind | None, Query()] = None):
+    return listing(await work.my_notifications(scope, unread=unread, kind=kind, limit=page.limit,
+                                               offset=page.offset), page)
 
 
 @router.post("/notifications/{notification_id:uuid}/read", response_model=NotificationOut,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from phoenix.api.common import Strict, Text
+from phoenix.api.common import ListOut, Strict, Text
 
 Money = Annotated[float, Field(ge=0, le=1_000_000_000, allow_inf_nan=False)]
 Segment = Literal["smb", "mid_market", "enterprise"]
@@ -17,6 +17,7 @@ TaskStatus = Literal["todo", "in_progress", "review", "done"]
 InvoiceStatus = Literal["draft", "sent", "paid", "overdue", "void"]
 Currency = Literal["EUR", "USD", "GBP", "CHF", "JPY"]
 Country = Literal["DE", "FR", "GB", "US", "CA", "JP", "CH", "AU"]
+NotificationKind = Literal["mention", "assignment", "invoice", "system"]
 Email = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")]
 Day = dt.date
 
@@ -254,6 +255,10 @@ class UserOut(Row):
     role: str
     active: bool
     created_at: dt.datetime
+
+
+class UserListOut(ListOut[UserOut]):
+    seats_used: int = Field(description="Licence seats in use: active users of your tenants, whatever the filters")
 
 
 class TagOut(Row):

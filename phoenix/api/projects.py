@@ -46,8 +46,10 @@ async def batch_projects(scope: ScopeDep, ids: Annotated[str, Query(
 @router.get("/projects/export", response_class=Response, responses=CSV_RESPONSE,
             summary="Export projects as CSV")
 async def export_projects(scope: ScopeDep, status: Annotated[ProjectStatus | None, Query()] = None):
-    rows = await PROJECTS.all(scope, filters={"status": status}, sort="code")
-    return csv_response(rows, EXPORT_COLUMNS, "projects.csv")
+    async with scope.tx():
+        rows = await PROJECTS.all(scope, filters={"status": status}, sort="code")
+        total = await PROJECTS.count_matching(scope, filters={"status": status})
+    return csv_response(rows, EXPORT_COLUMNS, "projects.csv", total=total)
 
 
 @router.post("/projects", response_model=ProjectOut, status_code=http.HTTP_201_CREATED, responses=CONFLICT,

@@ -8,23 +8,26 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi import status as http
 
-from phoenix.api.common import (ERRORS, ListOut, Order, Paging, ScopeDep, SearchQ, created, listing, paging,
-                                sort_param)
+from phoenix.api.common import (ERRORS, ListOut, Order, Paging, ScopeDep, SearchQ, created, cursor_paging_upto,
+                                listing, paging, sort_param)
 from phoenix.api.models import DocumentOut, TimeEntryIn, TimeEntryOut
 from phoenix.repository import documents, work
 from phoenix.repository.tables import DOCUMENTS, TIME_ENTRIES
 
 router = APIRouter(prefix="/api/dashboard", tags=["time & documents"], responses=ERRORS)
+#: The timesheet screen shows ten entries at a time and follows next_cursor for more.
+timesheet_paging = cursor_paging_upto(max_limit=10, default_limit=10)
 
 
-@router.get("/time-entries", response_model=ListOut[TimeEntryOut], summary="List time entries")
-async def list_time_entries(scope: ScopeDep, page: Annotated[Paging, Depends(paging)],
+@router.get("/time-entries", response_model=ListOut[TimeEntryOut],
+            summary="List time entries (cursor paging, at most 10 per page)")
+async def list_time_entries(scope: ScopeDep, page: Annotated[Paging, Depends(timesheet_paging)],
                             project_id: Annotated[uuid.UUID | None, Query()] = None,
                             user_id: Annotated[uuid.UUID | None, Query(description="users.id")] = None,
                             billable: Annotated[bool | None, Query()] = None,
                             sort: sort_param(TIME_ENTRIES.sortable) = "spent_on",
                             order: Order = "desc"):
-    return listing(await TIME_ENTRIES.list(
+    return listing(await work.list_time_entries(
         scope, filters={"project_id": project_id, "user_id": user_id, "billable": billable},
         sort=sort, order=order, limit=page.limit, offset=page.offset), page)
 

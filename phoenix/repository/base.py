@@ -131,6 +131,13 @@ class TenantRepository:
             sql.SQL("SELECT count(*) AS n FROM {}").format(ident(self.table)) + where, params)).fetchone()
         return int(row["n"])
 
+    async def count_matching(self, scope: Scope, *, filters: Mapping[str, Any] | None = None,
+                             q: str | None = None) -> int:
+        """How many rows of the visible tenants match (an export's ``X-Total-Count``)."""
+        where, params = self.where(scope.tenants, filters, q)
+        async with scope.tx() as conn:
+            return await self.count(conn, where, params)
+
     async def all(self, scope: Scope, *, filters: Mapping[str, Any] | None = None, q: str | None = None,
                   sort: str | None = None, order: str | None = None, cap: int = 10_000) -> list[dict]:
         """Every matching row (exports), capped."""

@@ -8,7 +8,7 @@ from typing import Any
 from psycopg import sql
 
 from phoenix.repository.base import Page, Scope
-from phoenix.repository.errors import NotFound
+from phoenix.repository.errors import Forbidden, NotFound
 from phoenix.repository.tables import DOCUMENTS
 
 
@@ -30,7 +30,26 @@ async def list_documents(scope: Scope, *, filters: Mapping[str, Any], q: str | N
 
 
 async def get_document(scope: Scope, document_id) -> dict:
+    """One document's metadata; another tenant's document does not exist for the caller (404)."""
+    if scope.db.fault("document-forbidden-reveals-existence"):
+        return await _get_then_authorise(scope, document_id)
     row = await DOCUMENTS.get(scope, document_id)
     if row is None:
         raise NotFound("document")
+    return row
+
+
+async def _get_then_authorise(scope: Scope, document_id) -> dict:
+    # Planted (document-forbidden-reveals-existence): a "more helpful" error. The document is loaded
+    # by id alone through the file service's loader on the reporting connection (BYPASSRLS), then
+    # compared with the caller's tenants: someone else's document answers 403 "no access", an
+    # unknown id 404. The body never leaks, but the status tells which ids exist elsewhere.
+    async with scope.db.reporting_transaction(scope.principal) as conn:
+        row = await (await conn.execute(
+            sql.SQL("SELECT {} FROM documents WHERE id = %s").format(DOCUMENTS.select_list()),
+            [str(document_id)])).fetchone()
+    if row is None:
+        raise NotFound("document")
+    if str(row["tenant_id"]) not in scope.tenants:
+        raise Forbidden("you do not have access to this document")
     return row

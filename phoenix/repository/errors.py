@@ -8,6 +8,11 @@ class NotFound(Exception):
         super().__init__(f"{what} not found")
 
 
+class Forbidden(Exception):
+    """The principal may not do this (mapped to 403). Never raised for another tenant's object: that
+    object does not exist for the principal (:class:`NotFound`), or its existence would leak."""
+
+
 class Conflict(Exception):
     """A uniqueness or reference rule refused the write."""
 

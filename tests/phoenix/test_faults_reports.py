@@ -16,6 +16,7 @@ REPORT_FAULTS = {
     "report-aggregate-all-tenants": "finance_kpis",
     "report-union-branch-unfiltered": "account_ledger",
     "report-share-denominator-all-tenants": "top_customers",
+    "report-idle-assignees-unfiltered": "task_status_breakdown",
 }
 
 
@@ -41,9 +42,9 @@ def foreign_values(rows: list[dict], dataset, tenant_id: str) -> set[str]:
     return (values & everyone) - mine
 
 
-def run(dsn: str, name: str, tenant_id: str) -> list[dict]:
+def run(dsn: str, name: str, tenant_id: str, params: dict | None = None) -> list[dict]:
     with psycopg.connect(dsn, autocommit=True) as conn:
-        return run_report(conn, name, {}, [tenant_id])
+        return run_report(conn, name, params or {}, [tenant_id])
 
 
 def test_report_faults_are_registered_for_their_reports():
@@ -55,6 +56,7 @@ def test_report_faults_are_registered_for_their_reports():
     assert REGISTRY["report-share-denominator-all-tenants"].cls == "report-aggregate"
     assert REGISTRY["report-join-missing-tenant"].cls == "report-join"
     assert REGISTRY["report-union-branch-unfiltered"].cls == "report-union"
+    assert REGISTRY["report-idle-assignees-unfiltered"].cls == "report-branch"
 
 
 @pytest.mark.parametrize("fault", ["report-join-missing-tenant", "report-union-branch-unfiltered"])
@@ -117,3 +119,22 @@ def test_aggregate_faults_move_with_foreign_data_only_when_on(phoenix_db, monkey
         assert after != before, f"{fault}: the victim's figures ignore the foreign change"
     else:
         assert after == before
+
+
+def test_branch_fault_leaks_on_its_enum_value_only(phoenix_db, monkeypatch):
+    """group_by=assignee takes the idle-people branch; the default (project) never does."""
+    dataset = phoenix_db.dataset
+    victim, _ = victim_and_stranger(dataset)
+    by_assignee = {"group_by": "assignee"}
+
+    monkeypatch.delenv("PHOENIX_FAULTS", raising=False)
+    clean = run(phoenix_db.reporting_dsn, "task_status_breakdown", victim["id"], by_assignee)
+    assert {r["tenant_id"] for r in clean} == {victim["id"]}
+    assert not foreign_values(clean, dataset, victim["id"])
+    clean_default = run(phoenix_db.reporting_dsn, "task_status_breakdown", victim["id"])
+
+    monkeypatch.setenv("PHOENIX_FAULTS", "report-idle-assignees-unfiltered")
+    assert run(phoenix_db.reporting_dsn, "task_status_breakdown", victim["id"]) == clean_default
+    leaky = run(phoenix_db.reporting_dsn, "task_status_breakdown", victim["id"], by_assignee)
+    assert foreign_values(leaky, dataset, victim["id"]), "no foreign people in the assignee breakdown"
+    assert {r["tenant_id"] for r in leaky} - {victim["id"]}

@@ -290,10 +290,21 @@ ORDER BY pr.tenant_id, pr.code, top.task_rank
 """)
 
 
+def _idle_people_scope() -> str:
+    # Per assignee, active people without a matching task are listed too (with zeros). That branch
+    # drives from users; the faulty build filters it on the NOT EXISTS subquery only (which is
+    # scoped, so the branch "looked scoped"): with group_by=assignee every other tenant's people
+    # (ids, names) are listed as idle, and on the BYPASSRLS reporting role nothing stops it.
+    if faults.on("report-idle-assignees-unfiltered"):
+        return ""
+    return "AND u.tenant_id = ANY(%(tenant_ids)s::uuid[])"
+
+
 TASK_STATUS_BREAKDOWN = Report(
     name="task_status_breakdown",
     title="Task status breakdown",
-    description="Task counts per status for each project or assignee, with completion and estimated hours.",
+    description="Task counts per status for each project or assignee, with completion and estimated hours; "
+                "per assignee, idle people are listed with zeros.",
     roles=EVERYONE,
     params=(p.enum("group_by", ("project", "assignee"), "project", "Per project or per assignee."),
             p.Param("max_priority", "int", default=4, minimum=1, maximum=4,
@@ -320,9 +331,21 @@ FROM (
     WHERE t.tenant_id = ANY(%(tenant_ids)s::uuid[])
       AND t.priority <= %(max_priority)s
     GROUP BY 1, 2, 3
+    UNION ALL
+    -- Per assignee only: the active people with no matching task, so that idle capacity shows.
+    SELECT u.tenant_id, u.id::text, u.full_name, 0, 0, 0, 0, 0, 0, 0
+    FROM users u
+    WHERE %(group_by)s::text = 'assignee'
+      AND u.active
+      {{idle_people_scope}}
+      AND NOT EXISTS (SELECT 1 FROM tasks t
+                       WHERE t.assignee_id = u.id
+                         AND t.tenant_id = ANY(%(tenant_ids)s::uuid[])
+                         AND t.priority <= %(max_priority)s)
 ) g
 ORDER BY g.tenant_id, g.group_label
-""")
+""",
+    fragments={"idle_people_scope": _idle_people_scope})
 
 
 OVERDUE_TASKS = Report(
