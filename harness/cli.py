@@ -7,12 +7,18 @@ end the run with one line on stderr and exit code 2, never a traceback: they are
 and a traceback would bury the one sentence that says how. SIGTERM and SIGINT (see
 :mod:`harness.signals`) unwind the run, dropping its databases and stopping its server, and end it with
 ``tenant-harness: interrupted (SIGTERM)`` and exit code 128 + signal: 143 for SIGTERM, 130 for SIGINT.
+A harness bug is one line too (exit 3); ``--debug`` adds the traceback to either.
+
+Exit codes: 0 pass; 1 findings or coverage gaps (scan); 2 the command could not run (usage, scenario,
+``--out``, database, target, login); 3 internal error; 124 the scan's deadline passed (reports written,
+marked incomplete); 130/143 interrupted by SIGINT/SIGTERM (partial reports written).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 
 from harness import __version__, signals
@@ -20,6 +26,7 @@ from harness.errors import HarnessError
 
 PROG = "tenant-harness"
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130  # interrupted: 128 + signal (130 SIGINT, 143 SIGTERM)
+EXIT_INTERNAL, EXIT_INCOMPLETE = 3, 124
 
 
 def register_db_check(subparsers) -> None:
@@ -82,13 +89,15 @@ def _lazy(module: str) -> Callable[[argparse._SubParsersAction], None]:
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _lazy("harness.scan.command"), _lazy("harness.reproduce"), register_db_check, register_clean]
+    _lazy("harness.scan.command"), _lazy("harness.reproduce"), _lazy("harness.init"), register_db_check,
+    register_clean]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Security regression harness for multi-tenant isolation.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks of errors (also after a subcommand)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in COMMANDS:
         register(subparsers)
@@ -112,9 +121,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as exc:
         if signals.received():  # the failure is the interruption's consequence, not the user's to fix
             return signals.report(signals.Interrupted(signals.received()))
+        if getattr(args, "debug", False):
+            traceback.print_exc()
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:  # a harness bug: one line, the traceback on request
+        if signals.received():
+            return signals.report(signals.Interrupted(signals.received()))
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"{PROG}: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} (rerun with --debug "
+              "for the traceback, and please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """A finding: one isolation bug, with what a developer needs to act on it.
 
-The id is stable across runs (kind, operation, principal's role, victim and the leaked field's shape,
-never the random values), so the same bug is one finding run after run and can be replayed first.
+The id is stable across runs: kind, operation, the principal's role (or, for an endpoint that runs many
+reporting queries, the query: one finding per report, not per role) and the leaked field's shape, never
+a value, a victim or a count that could vary; so the same bug is one finding run after run, and can be
+replayed first.
 Evidence is a short excerpt around the foreign value, never a dump; the curl line has credentials
 redacted.
 """
@@ -63,10 +65,15 @@ class Finding:
     requests_before: int = 0
     seconds: float = 0.0
     id: str = ""
+    #: The reporting query a finding belongs to when an endpoint ran it (``POST /api/reports/{name}``):
+    #: one endpoint serves many queries, each its own bug.
+    query: str = ""
 
     def __post_init__(self):
         if not self.id:
-            key = "|".join([self.kind, self.operation, self.role, self.locus])
+            # A templated endpoint's finding is the query's bug, whichever role ran it: one per query.
+            key = "|".join([self.kind, self.operation, f"query:{self.query}" if self.query else self.role,
+                            self.locus])
             self.id = "TH-" + hashlib.sha256(key.encode()).hexdigest()[:10]
         if not self.title:
             self.title = f"{self.kind}: {self.operation} as {self.principal} exposes {self.victim_tenant}"

@@ -105,3 +105,35 @@ def test_console_script_is_installed():
         pytest.skip("project not installed with pip install -e .")
     run = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=30)
     assert run.returncode == 0 and "db-check" in run.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--phases", ","], "--phases ',' names no phase"),
+    (["--phases", "replay,noninterference"], "cannot establish coverage of anything"),
+    (["--phases", "sweep,bogus"], "unknown phase(s) bogus"),
+    (["--deadline", "0"], "--deadline '0' must be a positive number of seconds"),
+    (["--deadline", "soon"], "--deadline 'soon' must be a positive number of seconds"),
+])
+def test_scan_option_errors_are_one_line_before_anything_starts(tmp_path, args, fragment):
+    run = run_cli("scan", "--scenario", "tests/harness/toy_clean.py", "--out", str(tmp_path / "out"), *args)
+    assert_one_line_error(run, fragment)
+    assert run.stdout == "" and not (tmp_path / "out").exists()  # no pytest session, nothing written
+
+
+def test_debug_adds_the_traceback_to_the_one_line(tmp_path):
+    plain = run_cli("scan", "--scenario", "no/such.py", "--out", str(tmp_path), "--phases", ",")
+    assert_one_line_error(plain, "names no phase")
+    debug = run_cli("scan", "--scenario", "no/such.py", "--out", str(tmp_path), "--phases", ",", "--debug")
+    assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
+    assert debug.stderr.rstrip().splitlines()[-1] == plain.stderr.rstrip()
+
+
+def test_a_harness_bug_is_one_line_with_exit_3(monkeypatch, capsys):
+    def register_buggy(subparsers):
+        subparsers.add_parser("buggy").set_defaults(handler=lambda args: {}["missing"])
+
+    monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, register_buggy])
+    assert cli.main(["buggy"]) == 3
+    err = capsys.readouterr().err
+    assert err == ("tenant-harness: internal error: KeyError: 'missing' (rerun with --debug for the traceback, "
+                   "and please report it)\n")

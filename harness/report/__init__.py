@@ -1,14 +1,17 @@
-"""CI reports from the findings document (``findings.json`` is the source of truth; the rest are views).
+"""CI reports from the run model (``findings.json`` is its serialisation; the rest are views of it).
 
-``write_reports(doc, outdir)`` writes ``findings.json``, ``junit.xml``, ``findings.sarif``,
-``index.html`` and ``summary.md``; ``render_terminal(doc)`` is the pytest terminal summary. Output
-depends on the document only (no clock, no host name), so the same run renders to the same bytes.
+``write_reports(source, outdir)`` writes ``findings.json``, ``junit.xml``, ``findings.sarif``,
+``index.html`` and ``summary.md`` for a :class:`~harness.model.RunModel` or a findings document (judged
+by the model first); ``render_terminal(source)`` is the pytest terminal summary. Output depends on the
+model only (no clock, no host name), so the same run renders to the same bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from harness.report.html_page import render_html
@@ -28,20 +31,29 @@ def _json(data) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    """Write whole or not at all: a CI step reading a half-written report would misreport."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write whole or not at all: a CI step reading a half-written report would misreport. The temporary
+    file is unique, so two writers never interleave; it is removed if the write fails."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path
 
 
-def write_reports(doc: dict, outdir: Path) -> list[Path]:
-    """Write every report for ``doc`` into ``outdir`` (created if needed); returns the paths written."""
+def write_reports(source, outdir: Path) -> list[Path]:
+    """Write every report for ``source`` (a run model or a findings document) into ``outdir`` (created
+    if needed); returns the paths written. Everything is rendered before the first file is written."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    view = build_view(doc)
+    view = build_view(source)
     rendered = {
-        "findings.json": _json(doc or {}),
+        "findings.json": _json(view.model.to_document()),
         "junit.xml": render_junit(view),
         "findings.sarif": _json(render_sarif(view)),
         "index.html": render_html(view),
@@ -50,6 +62,6 @@ def write_reports(doc: dict, outdir: Path) -> list[Path]:
     return [_write(outdir / name, rendered[name]) for name in FILES]
 
 
-def render_terminal(doc: dict) -> str:
-    """The compact summary for the pytest terminal: findings table, coverage and query lines."""
-    return render_terminal_view(build_view(doc))
+def render_terminal(source) -> str:
+    """The compact summary for the pytest terminal: findings table, coverage, query and test lines."""
+    return render_terminal_view(build_view(source))

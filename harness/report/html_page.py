@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from html import escape as _escape
 
-from harness.report.view import (COVERED, EMPTY, FINDING, FORBIDDEN, UNCOVERED, Cell, ReportView, describe,
-                                 format_request, seconds, xml_safe)
+from harness.report.view import (COVERED, EMPTY, FINDING, FORBIDDEN, UNCOVERED, UNREACHED, WAIVED, Cell, ReportView,
+                                 describe, format_request, seconds, waiver_note, where, xml_safe)
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem;color:#1f2328;max-width:100%}
@@ -24,13 +24,14 @@ table.matrix{border-collapse:collapse;margin:.8rem 0}
 .matrix thead th div{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap}
 td.covered{background:#dafbe1;color:#1a7f37}td.forbidden{background:#eaeef2;color:#6e7781}
 td.finding{background:#ffd8d3;color:#b42318;font-weight:bold}td.uncovered{background:#fff1c2;color:#9a6700}
-td a{color:inherit}.legend span{padding:1px 8px;margin-right:6px;border:1px solid #d0d7de}
+td.waived{background:#fbefff;color:#8250df}td.unreached,td.empty{background:#f6f8fa;color:#6e7781}
+td a{color:inherit}.incomplete{background:#fff1c2;padding:.4rem .8rem;border:1px solid #d4a72c}.legend span{padding:1px 8px;margin-right:6px;border:1px solid #d0d7de}
 section.finding{border-left:4px solid #b42318;padding:.3rem 1rem;margin:1.2rem 0;background:#fffafa}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}dt{color:#57606a}dd{margin:0}
 """
 
-_SYMBOL = {COVERED: "✓", FORBIDDEN: "–", UNCOVERED: "?", EMPTY: "∅"}
+_SYMBOL = {COVERED: "✓", FORBIDDEN: "–", UNCOVERED: "?", EMPTY: "∅", UNREACHED: "·", WAIVED: "w"}
 
 
 def escape(text, quote: bool = True) -> str:
@@ -56,6 +57,13 @@ def _cell(cell: Cell, unit: str) -> str:
         title = f"forbidden: {cell.reason}" if cell.reason else "forbidden for this role"
     elif verdict == EMPTY:
         title = f"ran, no rows: {cell.reason}" if cell.reason else "ran, no rows"
+    elif verdict == WAIVED:
+        title = "waived: " + ", ".join(f"{f.get('id')} ({(f.get('waived') or {}).get('reason')})" for f in cell.waived)
+        first = escape(str(cell.waived[0].get("id", "")), quote=True)
+        return (f'<td class="waived" title="{escape(title, quote=True)}">'
+                f'<a href="#{first}">{_SYMBOL[WAIVED]}</a></td>')
+    elif verdict == UNREACHED:
+        title = f"not reached: {cell.reason}" if cell.reason else "not reached by the selected phases"
     else:
         title = f"uncovered: {cell.reason}" if cell.reason else "uncovered"
     return f'<td class="{verdict}" title="{escape(title, quote=True)}">{_SYMBOL.get(verdict, "?")}</td>'
@@ -72,7 +80,9 @@ def _matrix(rows: list[str], columns: list[str], cells: dict, corner: str) -> st
 
 def _finding(f: dict) -> str:
     fid = str(f.get("id", "?"))
-    facts = [("operation", f.get("operation")), ("principal", f.get("principal")),
+    facts = [("query" if f.get("subject") == "query" else "operation", where(f)),
+             ("endpoint", f.get("operation") if f.get("subject") == "query" else None),
+             ("principal", f.get("principal")),
              ("victim tenant", f.get("victim_tenant")), ("kind", f.get("kind")), ("oracle", f.get("oracle")),
              ("phase", f.get("phase")), ("status", f.get("status")), ("seed", f.get("seed"))]
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts if v not in (None, ""))
@@ -81,9 +91,11 @@ def _finding(f: dict) -> str:
         for label, body in (("Evidence", f.get("evidence")), ("Request", format_request(f.get("request"))),
                             ("curl", f.get("curl")), ("Reproduce", f.get("reproduce")))
         if body not in (None, ""))
+    note = waiver_note(f)
+    note_html = f'<p class="meta"><strong>{escape(note)}</strong></p>' if note else ""
     return (f'<section class="finding" id="{escape(fid, quote=True)}">'
             f"<h3>{escape(fid)} · {escape(str(f.get('title') or f.get('kind', '')))}</h3>"
-            f"<p>{escape(describe(f))}.</p><dl>{dl}</dl>{blocks}</section>")
+            f"<p>{escape(describe(f))}.</p>{note_html}<dl>{dl}</dl>{blocks}</section>")
 
 
 def render_html(view: ReportView) -> str:
@@ -97,11 +109,13 @@ def render_html(view: ReportView) -> str:
     if run.get("duration_s") is not None:
         meta += f"<span>duration: {seconds(run['duration_s']):.1f} s</span>"
     counts = view.pair_counts()
-    lines = [view.coverage_line] + ([view.queries_line] if view.queries_line else [])
+    lines = [view.coverage_line] + ([view.queries_line] if view.queries_line else []) + [view.tests_line]
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Tenant isolation: {escape(view.headline)}</title><style>{CSS}</style></head><body>",
         f'<h1 class="{verdict}">{escape(view.headline)}</h1>',
+        f'<p class="incomplete"><strong>Incomplete: {escape(view.incomplete)}</strong>. The reports hold what '
+        f"the scan established before it stopped.</p>" if view.incomplete else "",
         f'<p class="bad"><strong>{escape(view.verdict_note)}</strong></p>' if view.verdict_note else "",
         "<p><strong>" + " · ".join(escape(line) for line in lines) + "</strong> "
         f'<span class="meta">({counts[COVERED]} pairs covered, {counts[FORBIDDEN]} forbidden, '
@@ -113,7 +127,9 @@ def render_html(view: ReportView) -> str:
                      + "".join(f"<li>{escape(p)}</li>" for p in view.problems) + "</ul>")
     parts.append('<p class="legend"><span class="covered">✓</span>covered '
                  '<span class="forbidden">–</span>forbidden for the role '
-                 '<span class="finding">n</span>findings <span class="uncovered">?</span>uncovered</p>')
+                 '<span class="finding">n</span>findings <span class="uncovered">?</span>uncovered '
+                 '<span class="waived">w</span>waived <span class="unreached">·</span>not reached by the '
+                 'selected phases <span class="empty">∅</span>ran, no rows</p>')
     parts.append("<h2>Operations × principals</h2>")
     parts.append(_matrix(view.operations, view.principals, view.cells, "operation"))
     if view.queries:
@@ -124,9 +140,23 @@ def render_html(view: ReportView) -> str:
         parts.append(f"<h2>Uncovered ({len(uncovered)})</h2><ul>" + "".join(
             f"<li><code>{escape(what)}</code> × {escape(who)}: {escape(cell.reason or 'never answered 2xx')}</li>"
             for what, who, cell in uncovered) + "</ul>")
+    unattached = view.unattached()
+    if unattached:
+        parts.append(f"<h2 class=\"bad\">Database and run ({len(unattached)})</h2><ul>" + "".join(
+            f'<li><a href="#{escape(str(f.get("id")), quote=True)}">{escape(str(f.get("id")))}</a> '
+            f"{escape(where(f))}: {escape(str(f.get('evidence', '')))}</li>" for f in unattached) + "</ul>")
     parts.append(f"<h2>Findings ({n})</h2>")
     parts.extend(_finding(f) for f in view.findings)
     if not n:
         parts.append("<p>None.</p>")
+    if view.waived:
+        parts.append(f"<h2>Waived ({len(view.waived)})</h2>")
+        parts.extend(_finding(f) for f in view.waived)
+    if view.model.waivers:
+        parts.append("<h2>Waivers</h2><ul>" + "".join(
+            f"<li><code>{escape(w.get('id') or (str(w.get('kind')) + ' on ' + str(w.get('operation'))))}</code>: "
+            f"{escape(w.get('status', ''))}, {escape(w.get('reason', ''))}"
+            + (f" (expires {escape(w['expires'])})" if w.get("expires") else "") + "</li>"
+            for w in view.model.waivers) + "</ul>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -1,77 +1,72 @@
-"""JUnit XML: one test case per operation × principal, so CI shows exactly which pair broke.
+"""JUnit XML: exactly the pytest run's tests, with exactly its verdicts.
 
-A finding is a ``<failure>`` on its pair (one per finding, type = its kind); an uncovered pair is a
-``<failure type="coverage">`` because a pass that never exercised the pair would be vacuous; a pair
-the scenario declares forbidden for that role is ``<skipped>``. Reporting queries get one case per
-query × principal in the same suite.
+One case per test of the scan (``test_operation[op][principal]``, ``test_query[query][principal]``,
+``test_scan[summary]``), named as pytest names it, so CI shows which pair broke and the counts equal
+pytest's. A failed pair carries one ``<failure>`` per finding (type = its kind), or a
+``<failure type="coverage">`` when it was never exercised successfully (a pass would be vacuous); a
+pair the scenario declares forbidden for the role, or that the chosen phases do not reach, is
+``<skipped>``; the summary fails with the database audit, findings outside the spec, problems, or an
+incomplete run.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from harness.report.view import (COVERED, EMPTY, FORBIDDEN, UNCOVERED, Cell, ReportView, describe, finding_text,
-                                 seconds, xml_safe)
+from harness import model as m
+from harness.report.view import Cell, ReportView, describe, finding_text, seconds, xml_safe
 
 SUITE = "tenant-isolation"
 
 
-def _case(suite: ET.Element, classname: str, name: str, cell: Cell, what: str) -> dict[str, int]:
-    case = ET.SubElement(suite, "testcase", classname=xml_safe(classname), name=xml_safe(name))
-    failures = skipped = 0
-    for f in cell.findings:
-        failure = ET.SubElement(case, "failure", type=xml_safe(f.get("kind", "finding")),
-                                message=xml_safe(f"{f.get('id', '?')}: {describe(f)}"))
-        failure.text = xml_safe(finding_text(f))
-        failures += 1
-    if cell.status == UNCOVERED:
-        reason = cell.reason or "never answered 2xx"
-        failure = ET.SubElement(case, "failure", type="coverage",
-                                message=xml_safe(f"uncovered: {reason}"))
-        failure.text = xml_safe(f"{name} was never exercised successfully: {reason}. "
-                                "A pass here would be vacuous.")
-        failures += 1
-    elif cell.status == FORBIDDEN and not cell.findings:
-        ET.SubElement(case, "skipped", message=xml_safe(cell.reason or f"{what} is forbidden for this role"))
-        skipped += 1
-    elif cell.status == EMPTY:
-        ET.SubElement(case, "system-out").text = xml_safe(f"{cell.requests} runs, no rows")
-    elif cell.status == COVERED and cell.requests:
-        done = (f"{cell.requests} runs, {cell.ok} rows" if what == "query"
-                else f"{cell.requests} requests, {cell.ok} ok")
-        ET.SubElement(case, "system-out").text = xml_safe(done)
-    return {"failures": 1 if failures else 0, "skipped": skipped}  # counts cases, as JUnit does
+def _pair_case(case: ET.Element, test: m.Test, cell: Cell) -> None:
+    if test.outcome == m.FAILED:
+        for f in cell.findings:
+            failure = ET.SubElement(case, "failure", type=xml_safe(f.get("kind", "finding")),
+                                    message=xml_safe(f"{f.get('id', '?')}: {describe(f)}"))
+            failure.text = xml_safe(finding_text(f))
+        if not cell.findings:
+            reason = cell.reason or "never answered with a promised success"
+            failure = ET.SubElement(case, "failure", type="coverage", message=xml_safe(f"uncovered: {reason}"))
+            failure.text = xml_safe(f"{test.name} was never exercised successfully: {reason}. "
+                                    "A pass here would be vacuous.")
+    elif test.outcome == m.SKIPPED:
+        ET.SubElement(case, "skipped", message=xml_safe(test.message))
+    else:
+        done = []
+        if cell.requests:
+            done.append(f"{cell.requests} runs, {cell.ok} rows" if test.function == "test_query"
+                        else f"{cell.requests} requests, {cell.ok} kept the spec's promise")
+        done += [f"waived {f.get('id')}: {(f.get('waived') or {}).get('reason')}" for f in cell.waived]
+        if done:
+            ET.SubElement(case, "system-out").text = xml_safe("\n".join(done))
 
 
 def render_junit(view: ReportView) -> str:
     run = view.run
     suite = ET.Element("testsuite", name=SUITE)
     props = ET.SubElement(suite, "properties")
-    for key in ("seed", "profile", "target", "scenario", "harness_version", "started"):
+    for key in ("seed", "profile", "target", "scenario", "harness_version", "started", "incomplete"):
         if run.get(key) not in (None, ""):
             ET.SubElement(props, "property", name=key, value=xml_safe(run[key]))
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
-    for op in view.operations:
-        for p in view.principals:
-            counts = _case(suite, view.scenario, f"[{op}][{p}]", view.cells[(op, p)], "operation")
-            totals["tests"] += 1
-            for k, v in counts.items():
-                totals[k] += v
-    for q in view.queries:
-        for p in view.query_principals:
-            counts = _case(suite, view.scenario, f"[query {q}][{p}]", view.query_cells[(q, p)], "query")
-            totals["tests"] += 1
-            for k, v in counts.items():
-                totals[k] += v
-    if view.problems:
-        case = ET.SubElement(suite, "testcase", classname=xml_safe(view.scenario), name="[run][problems]")
-        for problem in view.problems:
-            ET.SubElement(case, "error", type="harness", message=xml_safe(problem)).text = xml_safe(problem)
-        totals["tests"] += 1
-    suite.set("tests", str(totals["tests"]))
-    suite.set("failures", str(totals["failures"]))
-    suite.set("errors", "1" if view.problems else "0")
-    suite.set("skipped", str(totals["skipped"]))
+    for test in view.tests:
+        case = ET.SubElement(suite, "testcase", classname=xml_safe(view.scenario), name=xml_safe(test.name))
+        if test.function == "test_scan":
+            if test.outcome == m.FAILED:
+                first = test.message.splitlines()[0] if test.message else "the scan failed"
+                ET.SubElement(case, "failure", type="scan", message=xml_safe(first)).text = xml_safe(test.message)
+            continue
+        if test.id == "no-queries":
+            ET.SubElement(case, "skipped", message=xml_safe(test.message))
+            continue
+        name, principal = test.id.rsplit("][", 1)
+        cells = view.cells if test.function == "test_operation" else view.query_cells
+        _pair_case(case, test, cells[(name, principal)])
+    counts = view.model.test_counts()
+    suite.set("tests", str(counts["total"]))
+    suite.set("failures", str(counts[m.FAILED]))
+    suite.set("errors", "0")
+    suite.set("skipped", str(counts[m.SKIPPED]))
     suite.set("time", f"{seconds(run.get('duration_s')):.3f}")
     if run.get("started"):
         suite.set("timestamp", xml_safe(run["started"]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from html import escape
 
-from harness.report.view import ReportView, seconds
+from harness.report.view import ReportView, seconds, where
 
 MAX_ROWS = 100
 
@@ -29,18 +29,21 @@ def render_markdown(view: ReportView) -> str:
     n = len(view.findings)
     mark = "❌" if n or not view.ok else "✅"
     out = [f"## {mark} Tenant isolation: {view.headline}", ""]
-    status = [f"**{view.coverage_line}**"] + ([view.queries_line] if view.queries_line else [])
+    status = [f"**{view.coverage_line}**"] + ([view.queries_line] if view.queries_line else []) + [view.tests_line]
     for label, key in (("seed", "seed"), ("profile", "profile")):
         if run.get(key) not in (None, ""):
             status.append(f"{label} {_plain(run[key])}")
     if run.get("duration_s") is not None:
         status.append(f"{seconds(run['duration_s']):.1f} s")
     out += [" · ".join(status), ""]
+    if view.incomplete:
+        out += [f"**Incomplete: {_plain(view.incomplete)}.** The reports hold what the scan established before "
+                "it stopped.", ""]
     if view.verdict_note and not n:
         out += [f"**{_plain(view.verdict_note)}**", ""]
     if n:
         out += ["| id | kind | operation | principal | victim | phase |", "| --- | --- | --- | --- | --- | --- |"]
-        out += [f"| {_code(f.get('id'))} | {_plain(f.get('kind'))} | {_code(f.get('operation'))} | "
+        out += [f"| {_code(f.get('id'))} | {_plain(f.get('kind'))} | {_code(where(f))} | "
                 f"{_plain(f.get('principal'))} | {_plain(f.get('victim_tenant'))} | {_plain(f.get('phase'))} |"
                 for f in view.findings[:MAX_ROWS]]
         if n > MAX_ROWS:
@@ -48,6 +51,11 @@ def render_markdown(view: ReportView) -> str:
         first = view.findings[0]
         if first.get("reproduce"):
             out += ["", f"Reproduce the first one: {_code(first['reproduce'])}"]
+        out.append("")
+    if view.waived:
+        out.append(f"**Waived ({len(view.waived)})**")
+        out += [f"- {_code(f.get('id'))} {_plain(f.get('kind'))} on {_code(where(f))}: "
+                f"{_plain((f.get('waived') or {}).get('reason'))}" for f in view.waived[:MAX_ROWS]]
         out.append("")
     uncovered = view.uncovered()
     if uncovered:

@@ -8,7 +8,7 @@ stable id is the partial fingerprint, so the same bug stays one alert across run
 
 from __future__ import annotations
 
-from harness.report.view import ReportView, describe, format_request
+from harness.report.view import ReportView, describe, format_request, where
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 TOOL = "tenant-harness"
@@ -46,6 +46,17 @@ RULES: dict[str, tuple[str, str, str, str, str | None]] = {
         "The API accepted a tenant_id (or another ownership field) from the client and stored it: the "
         "row now lives in a tenant the principal does not belong to. Ownership must come from the "
         "authenticated principal, never from the body.", "915", BOPLA),
+    "function-level": (
+        "FunctionLevelAuthorization", "A role the scenario forbids an operation got a success from it.",
+        "The scenario declares this role forbidden for the operation, yet it answered 2xx: the operation "
+        "checks authentication but not the role. Enforce the role on the route, and keep it out of "
+        "the coverage the scan counts.", "285",
+        "https://owasp.org/API-Security/editions/2023/en/0xa5-broken-function-level-authorization/"),
+    "db-audit": (
+        "DatabaseAudit", "The database weakens the tenant isolation it is meant to back.",
+        "Row-level security is off or not forced on a tenant table, a policy is missing, or the app's "
+        "role owns a tenant table or bypasses RLS: one missing predicate in the app would then leak.",
+        "284", None),
 }
 
 
@@ -76,7 +87,7 @@ def _looks_like_file(scenario: str) -> bool:
 
 def _result(f: dict, rule_index: dict[str, int], view: ReportView) -> dict:
     kind = str(f.get("kind", "finding"))
-    operation = str(f.get("operation", "?"))
+    operation = where(f)
     sentence = describe(f)
     evidence = str(f.get("evidence") or "")
     markdown = f"{sentence}." + (f"\n\nEvidence:\n```\n{evidence}\n```" if evidence else "")
@@ -101,14 +112,18 @@ def _result(f: dict, rule_index: dict[str, int], view: ReportView) -> dict:
     }
     if f.get("request") is not None:
         result["properties"]["request"] = format_request(f.get("request"))
+    if f.get("waived"):
+        result["suppressions"] = [{"kind": "external", "status": "accepted",
+                                   "justification": str(f["waived"].get("reason") or "")}]
     return result
 
 
 def render_sarif(view: ReportView) -> dict:
     run = view.run
-    kinds = list(RULES) + sorted({str(f.get("kind", "finding")) for f in view.findings} - set(RULES))
+    reported = view.findings + view.waived
+    kinds = list(RULES) + sorted({str(f.get("kind", "finding")) for f in reported} - set(RULES))
     rule_index = {kind: i for i, kind in enumerate(kinds)}
-    invocation: dict = {"executionSuccessful": not view.problems}
+    invocation: dict = {"executionSuccessful": not view.problems and not view.incomplete}
     if view.problems:
         invocation["toolExecutionNotifications"] = [
             {"level": "error", "message": {"text": problem}} for problem in view.problems]
@@ -117,8 +132,8 @@ def render_sarif(view: ReportView) -> dict:
                             "rules": [_rule(kind) for kind in kinds]}},
         "automationDetails": {"id": f"{TOOL}/{run.get('profile') or 'pr'}/"},
         "invocations": [invocation],
-        "results": [_result(f, rule_index, view) for f in view.findings],
-        "properties": {k: run[k] for k in ("seed", "profile", "target", "scenario", "started", "duration_s")
-                       if k in run},
+        "results": [_result(f, rule_index, view) for f in reported],
+        "properties": {k: run[k] for k in ("seed", "profile", "target", "scenario", "started", "duration_s",
+                                           "incomplete") if run.get(k) is not None},
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [sarif_run]}

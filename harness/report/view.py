@@ -1,9 +1,11 @@
-"""One normalised reading of the findings document, shared by every report format.
+"""One reading of the run model, shared by every report format.
 
-The writers must agree on what "covered" means and on the order of everything, so that the same
-document always renders to the same bytes and the HTML matrix, the JUnit cases and the Markdown
-headline never contradict each other. The document is read defensively (``.get`` with defaults): a
-half-finished run must still produce readable reports, because that is when they are needed most.
+Every format renders the same :class:`~harness.model.RunModel` through this view: the same pairs, the
+same findings attached to the same subjects, the same test verdicts and counts, in the same order, so
+the HTML matrix, the JUnit cases, the Markdown headline and the terminal summary cannot contradict
+each other or the pytest run. A document (``findings.json``, possibly half-finished) is read through
+:func:`harness.model.from_document`, defensively: a partial run must still produce readable reports,
+because that is when they are needed most.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ import json
 import re
 from dataclasses import dataclass
 
-COVERED, FORBIDDEN, UNCOVERED, FINDING = "covered", "forbidden", "uncovered", "finding"
-#: A query a principal ran without getting rows: not a gap (the gate is rows for some principal).
-EMPTY = "empty"
-NO_RECORD = "no coverage record: this pair was never exercised"
+from harness import model as m
+
+COVERED, FORBIDDEN, UNCOVERED, EMPTY, UNREACHED = m.COVERED, m.FORBIDDEN, m.UNCOVERED, m.EMPTY, m.UNREACHED
+FINDING, WAIVED = "finding", "waived"
 
 #: Header names whose values are credentials; shown as ``<scheme> ***`` in every report.
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
@@ -26,38 +28,81 @@ _VERBS = {
     "write-isolation": "{operation} sent by {principal} changed data of tenant {victim}",
     "object-level": "{operation} served an object of tenant {victim} to {principal} instead of 403/404",
     "mass-assignment": "{operation} let {principal} set the tenant or owner of a row to tenant {victim}",
+    "function-level": "{operation} answered {principal}, a role the scenario forbids it, with a success",
+    "db-audit": "the database weakens tenant isolation at {operation}",
 }
 _FALLBACK_VERB = "{operation} crossed the isolation boundary from {principal} into tenant {victim}"
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One operation (or query) × principal pair."""
+    """One operation (or query) × principal pair, as the matrix and the JUnit case show it."""
 
     status: str
     reason: str | None = None
     requests: int = 0
     ok: int = 0
     findings: tuple[dict, ...] = ()
+    waived: tuple[dict, ...] = ()
+    outcome: str = m.PASSED
 
     @property
     def verdict(self) -> str:
-        """What the matrix shows: a finding outranks any coverage status."""
-        return FINDING if self.findings else self.status
+        """What the matrix shows: an active finding outranks anything, a waived one any coverage status."""
+        return FINDING if self.findings else WAIVED if self.waived else self.status
 
 
 @dataclass
 class ReportView:
-    run: dict
-    operations: list[str]
-    principals: list[str]
-    queries: list[str]
-    query_principals: list[str]
+    model: m.RunModel
     cells: dict[tuple[str, str], Cell]
     query_cells: dict[tuple[str, str], Cell]
-    findings: list[dict]
-    problems: list[str]
-    ok: bool
+
+    # -- what the model says, under the names the writers use -----------------------------------------
+    @property
+    def run(self) -> dict:
+        return self.model.run
+
+    @property
+    def operations(self) -> list[str]:
+        return self.model.operations
+
+    @property
+    def principals(self) -> list[str]:
+        return self.model.principals
+
+    @property
+    def queries(self) -> list[str]:
+        return self.model.queries
+
+    @property
+    def query_principals(self) -> list[str]:
+        return self.model.principals
+
+    @property
+    def findings(self) -> list[dict]:
+        """Active findings (they fail the scan), in a stable order."""
+        return sorted(self.model.active, key=finding_sort_key)
+
+    @property
+    def waived(self) -> list[dict]:
+        return sorted(self.model.waived, key=finding_sort_key)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.model.problems
+
+    @property
+    def ok(self) -> bool:
+        return self.model.ok
+
+    @property
+    def incomplete(self) -> str | None:
+        return self.model.incomplete
+
+    @property
+    def tests(self) -> list[m.Test]:
+        return self.model.tests
 
     @property
     def scenario(self) -> str:
@@ -66,7 +111,15 @@ class ReportView:
     @property
     def headline(self) -> str:
         n = len(self.findings)
-        return f"{n} finding{'' if n == 1 else 's'}"
+        text = f"{n} finding{'' if n == 1 else 's'}"
+        if self.waived:
+            text += f" ({len(self.waived)} waived)"
+        return text + (" (incomplete)" if self.incomplete else "")
+
+    @property
+    def tests_line(self) -> str:
+        c = self.model.test_counts()
+        return f"tests: {c[m.FAILED]} failed, {c[m.PASSED]} passed, {c[m.SKIPPED]} skipped of {c['total']}"
 
     @property
     def verdict_note(self) -> str | None:
@@ -74,17 +127,19 @@ class ReportView:
         if self.ok:
             return None
         reasons = []
+        if self.incomplete:
+            reasons.append(f"incomplete ({self.incomplete})")
         if self.findings:
-            reasons.append(self.headline)
+            n = len(self.findings)
+            reasons.append(f"{n} finding{'' if n == 1 else 's'}")
         if (n := len(self.uncovered())):
             reasons.append(f"{n} uncovered pair{'' if n == 1 else 's'}")
-        if (n := len(self.problems)):
+        if (n := len([p for p in self.problems if not p.startswith("scan incomplete")])):
             reasons.append(f"{n} problem{'' if n == 1 else 's'}")
         return "not a pass: " + (", ".join(reasons) if reasons else "the run reported a failure")
 
     def operations_covered(self) -> int:
-        """Operations every principal reached (or was declared forbidden from), and one did reach."""
-        return sum(1 for op in self.operations if _fully_covered(self.cells, op, self.principals))
+        return self.model.operations_covered()
 
     @property
     def coverage_line(self) -> str:
@@ -95,43 +150,37 @@ class ReportView:
     def queries_line(self) -> str | None:
         if not self.queries:
             return None
-        done = sum(1 for q in self.queries
-                   if any(self.query_cells[(q, p)].status == COVERED for p in self.query_principals))
-        return f"queries: {done}/{len(self.queries)}"
+        return f"queries: {self.model.queries_covered()}/{len(self.queries)}"
 
     def pair_counts(self) -> dict[str, int]:
-        counts = {COVERED: 0, FORBIDDEN: 0, UNCOVERED: 0}
-        for cell in self.cells.values():
-            counts[cell.status] = counts.get(cell.status, 0) + 1
-        return counts
+        return self.model.pair_counts()
 
     def uncovered(self) -> list[tuple[str, str, Cell]]:
         """Uncovered operation and query pairs, in matrix order."""
         out = [(op, p, self.cells[(op, p)]) for op in self.operations for p in self.principals
                if self.cells[(op, p)].status == UNCOVERED]
-        out += [(q, p, self.query_cells[(q, p)]) for q in self.queries for p in self.query_principals
+        out += [(q, p, self.query_cells[(q, p)]) for q in self.queries for p in self.principals
                 if self.query_cells[(q, p)].status == UNCOVERED]
         return out
 
-
-def _fully_covered(cells, op: str, principals: list[str]) -> bool:
-    statuses = [cells[(op, p)].status for p in principals]
-    return UNCOVERED not in statuses and COVERED in statuses
-
-
-def _ordered(declared, seen) -> list[str]:
-    """Declared order first (the scenario's), then anything else seen, sorted: deterministic."""
-    out = [str(x) for x in (declared or [])]
-    known = set(out)
-    out += sorted({str(x) for x in seen if x is not None and str(x) not in known})
-    return list(dict.fromkeys(out))
+    def unattached(self) -> list[dict]:
+        """Active findings on the database or the run itself (they fail the summary test)."""
+        return [f for f in self.findings if f.get("subject") in (m.DATABASE, m.RUN)]
 
 
-def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+def _cell(pair: m.Pair, outcome: str) -> Cell:
+    return Cell(pair.status, pair.reason, pair.requests, pair.ok, tuple(sorted(pair.findings, key=finding_sort_key)),
+                tuple(sorted(pair.waived, key=finding_sort_key)), outcome)
+
+
+def build_view(source) -> ReportView:
+    """The view of a run model, or of a findings document (judged by the model first)."""
+    model = source if isinstance(source, m.RunModel) else m.from_document(source or {})
+    outcome = {t.name: t.outcome for t in model.tests}
+    cells = {key: _cell(pair, outcome[f"test_operation[{key[0]}][{key[1]}]"]) for key, pair in model.pairs.items()}
+    query_cells = {key: _cell(pair, outcome[f"test_query[{key[0]}][{key[1]}]"])
+                   for key, pair in model.query_pairs.items()}
+    return ReportView(model, cells, query_cells)
 
 
 def seconds(value) -> float:
@@ -142,60 +191,23 @@ def seconds(value) -> float:
 
 
 def finding_sort_key(f: dict) -> tuple:
-    return (str(f.get("operation", "")), str(f.get("principal", "")), str(f.get("kind", "")),
-            str(f.get("id", "")))
+    return (str(f.get("operation", "")), str(f.get("query") or ""), str(f.get("principal", "")),
+            str(f.get("kind", "")), str(f.get("id", "")))
 
 
-def build_view(doc: dict) -> ReportView:
-    doc = doc or {}
-    run = dict(doc.get("run") or {})
-    coverage = [c for c in doc.get("coverage") or [] if isinstance(c, dict)]
-    query_rows = [q for q in doc.get("queries") or [] if isinstance(q, dict)]
-    findings = sorted((f for f in doc.get("findings") or [] if isinstance(f, dict)), key=finding_sort_key)
-    summary = doc.get("summary") or {}
-
-    queries = _ordered(run.get("queries"), (q.get("query") for q in query_rows))
-    query_set = set(queries)
-    operations = _ordered(run.get("operations"),
-                          [c.get("operation") for c in coverage]
-                          + [f.get("operation") for f in findings if f.get("operation") not in query_set])
-    principals = _ordered(run.get("principals"),
-                          [c.get("principal") for c in coverage]
-                          + [f.get("principal") for f in findings if f.get("operation") not in query_set])
-    seen = {str(x) for x in [q.get("principal") for q in query_rows]
-            + [f.get("principal") for f in findings if f.get("operation") in query_set]}
-    query_principals = _ordered([p for p in principals if p in seen], seen)
-
-    by_pair: dict[tuple[str, str], list[dict]] = {}
-    for f in findings:
-        by_pair.setdefault((str(f.get("operation")), str(f.get("principal"))), []).append(f)
-
-    def cell(record: dict | None, key: tuple[str, str]) -> Cell:
-        if record is None:
-            return Cell(UNCOVERED, NO_RECORD, findings=tuple(by_pair.get(key, ())))
-        status = record.get("status") if record.get("status") in (COVERED, FORBIDDEN, UNCOVERED, EMPTY) \
-            else UNCOVERED
-        return Cell(status, record.get("reason"), _int(record.get("requests", record.get("runs"))),
-                    _int(record.get("ok", record.get("rows"))), tuple(by_pair.get(key, ())))
-
-    records = {(str(c.get("operation")), str(c.get("principal"))): c for c in coverage}
-    cells = {(op, p): cell(records.get((op, p)), (op, p)) for op in operations for p in principals}
-    qrecords = {(str(q.get("query")), str(q.get("principal"))): q for q in query_rows}
-    query_cells = {(q, p): cell(qrecords.get((q, p)), (q, p)) for q in queries for p in query_principals}
-
-    problems = [str(p) for p in summary.get("problems") or []]
-    view = ReportView(run, operations, principals, queries, query_principals, cells, query_cells,
-                      findings, problems, ok=False)
-    view.ok = bool(summary["ok"]) if "ok" in summary else (
-        not findings and not problems and not view.uncovered())
-    return view
+def where(f: dict) -> str:
+    """What a finding is attached to, as a reader names it: the query, else the operation."""
+    return f"query {f['query']}" if f.get("subject") == m.QUERY and f.get("query") else str(f.get("operation", "?"))
 
 
 def describe(f: dict) -> str:
     """One sentence naming who saw whose data through what: the SARIF message, the JUnit message."""
     template = _VERBS.get(str(f.get("kind")), _FALLBACK_VERB)
+    operation = where(f)
+    if f.get("subject") == m.QUERY and f.get("operation") and not str(f["operation"]).startswith("query "):
+        operation += f" (through {f['operation']})"
     return template.format(principal=f.get("principal", "?"), victim=f.get("victim_tenant", "?"),
-                           operation=f.get("operation", "?"))
+                           operation=operation)
 
 
 def redact_header(name: str, value) -> str:
@@ -222,16 +234,28 @@ def format_request(request) -> str:
     return "\n".join(lines)
 
 
+def waiver_note(f: dict) -> str | None:
+    if f.get("waived"):
+        w = f["waived"]
+        return f"waived: {w.get('reason')}" + (f" (until {w['expires']})" if w.get("expires") else "")
+    if f.get("waiver_expired"):
+        w = f["waiver_expired"]
+        return f"waiver expired on {w.get('expires')}: {w.get('reason')} (no longer applies)"
+    return None
+
+
 def finding_text(f: dict) -> str:
     """Everything a developer needs to act on one finding, as plain text (JUnit, terminal)."""
     parts = [
         f"{f.get('id', '?')} [{f.get('kind', '?')}] {f.get('title') or describe(f)}",
         describe(f) + ".",
-        f"operation: {f.get('operation', '?')}  principal: {f.get('principal', '?')}  "
+        f"{'query' if f.get('subject') == m.QUERY else 'operation'}: {where(f)}  principal: {f.get('principal', '?')}  "
         f"victim tenant: {f.get('victim_tenant', '?')}",
         f"oracle: {f.get('oracle', '?')}  phase: {f.get('phase', '?')}  status: {f.get('status', '?')}  "
         f"seed: {f.get('seed', '?')}",
     ]
+    if (note := waiver_note(f)):
+        parts.append(note)
     for label, body in (("evidence", f.get("evidence")), ("request", format_request(f.get("request"))),
                         ("curl", f.get("curl")), ("reproduce", f.get("reproduce"))):
         if body not in (None, ""):
@@ -249,5 +273,5 @@ def xml_safe(text) -> str:
     unparseable for the CI that reads it.
     """
     s = "" if text is None else str(text)
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", s)
+    return _NOT_XML.sub(lambda m_: f"\\x{ord(m_.group()):02x}" if ord(m_.group()) < 0x100
+                        else f"\\u{ord(m_.group()):04x}", s)
