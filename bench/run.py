@@ -1,4 +1,4 @@
-"""``make bench``: the five benchmark figures, each a ratio against a baseline measured in this process.
+"""``make bench``: the benchmark figures, each a ratio against a baseline measured in this process.
 
     python -m bench.run --out reports            # full sizes (several minutes)
     python -m bench.run --quick --only 3,4       # tiny sizes, some figures
@@ -123,6 +123,8 @@ def notes(records: list[dict]) -> list[str]:
     """Lines under the table: what each phase of the full scan costs, non-interference in particular."""
     out = []
     for r in records:
+        if r.get("name") == "depth_cost" and "error" not in r:
+            out.append(_depth_note(r["details"]))
         if r.get("name") != "pr_scan" or "error" in r:
             continue
         for size in ("small", "large"):
@@ -138,6 +140,18 @@ def notes(records: list[dict]) -> list[str]:
                        + f" of {total:.1f}s; the non-interference oracle adds {ni:.1f}s "
                          f"({100 * ni / max(total - ni, 1e-9):.0f}% on top of the rest)")
     return out
+
+
+def _depth_note(details: dict) -> str:
+    """Where search depth's time goes: each phase's seconds and requests, without depth → with it."""
+    off, on = details["off"], details["on"]
+    phases = [k for k in on["phases"] if "requests" in on["phases"][k]]
+    parts = []
+    for k in phases:
+        a, b = off["phases"].get(k, {"seconds": 0.0, "requests": 0}), on["phases"][k]
+        parts.append(f"{k} {a['seconds']:.1f}s/{a['requests']} → {b['seconds']:.1f}s/{b['requests']}")
+    return (f"- search depth, {on['tenants']} tenants, {on['principals']} principals (seconds/requests, off → on): "
+            + ", ".join(parts) + f"; findings {off['findings']} → {on['findings']}")
 
 
 def markdown(doc: dict, records: list[dict]) -> str:

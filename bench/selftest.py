@@ -3,7 +3,9 @@
 Runs the ``pr`` scan against the clean Phoenix for each of 5 seeds, then once per planted fault (each
 alone). Detection is judged only from the findings the scan produced, matched against the fault's
 *documented* operations or reports (``phoenix.faults.REGISTRY[...].affects``), never from the switch:
-a scan that fails for an unrelated reason does not count as a detection.
+a scan that fails for an unrelated reason does not count as a detection. Last, determinism: the first
+seed's scan with every fault on, twice; the two runs must give the same finding ids (and it says how
+many evidence lines differ: values the app itself draws at random, such as a created row's UUID).
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", default="pr")
     parser.add_argument("--faults", default="", help="comma list (default: the whole catalogue)")
     parser.add_argument("--seeds", default=",".join(map(str, CLEAN_SEEDS)))
+    parser.add_argument("--determinism-only", action="store_true",
+                        help="only the two all-faults scans of the first seed, compared")
     args = parser.parse_args(argv)
     from phoenix import faults as catalogue
 
@@ -71,8 +75,10 @@ def main(argv=None) -> int:
     names = [n for n in args.faults.split(",") if n] or sorted(catalogue.REGISTRY)
     seeds = [int(s) for s in args.seeds.split(",") if s]
     rows, clean = [], []
+    if args.determinism_only:
+        seeds, names = seeds[:1], []
     with provide_server() as server:
-        for seed in seeds:
+        for seed in seeds if not args.determinism_only else ():
             t = time.monotonic()
             with faults_env(""):
                 doc = scan(seed, server.admin_dsn, args.profile)
@@ -96,22 +102,48 @@ def main(argv=None) -> int:
                          "scan_seconds": round(time.monotonic() - t, 1)})
             print(f"{name}: {'DETECTED' if hits else 'MISSED'} "
                   f"({len(hits)}/{len(doc['findings'])} findings on its operations)", flush=True)
+        same = determinism(seeds[0], server.admin_dsn, args.profile)
+    print(same["line"], flush=True)
     detected = sum(r["detected"] for r in rows)
     false_positives = sum(c["findings"] for c in clean)
     verdict = f"detected {detected}/{len(rows)} faults, {false_positives} false positives on {len(clean)} clean seeds"
+    verdict += f"; {same['verdict']}"
     measured = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     table = (f"Measured {measured} on {machine}, profile `{args.profile}`: **{verdict}**.\n\n"
-             + render(rows, clean))
+             + render(rows, clean) + "\n" + same["line"] + "\n")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "detection.json").write_text(json.dumps({
         "measured": measured, "machine": machine, "verdict": verdict,
-        "profile": args.profile, "faults": rows, "clean": clean}, indent=2))
+        "profile": args.profile, "faults": rows, "clean": clean,
+        "determinism": {k: v for k, v in same.items() if k != "line"}}, indent=2))
     (out / "detection.md").write_text(table)
     print(table)
     print(verdict)
-    return 0 if detected == len(rows) and not false_positives else 1
+    return 0 if detected == len(rows) and not false_positives and same["identical"] else 1
+
+
+def determinism(seed: int, db_url: str, profile: str) -> dict:
+    """The same seed twice with every fault on: the finding ids must be the same, run after run."""
+    runs = []
+    for _ in range(2):
+        with faults_env("all"):
+            doc = scan(seed, db_url, profile)
+        runs.append({f["id"]: f for f in doc["findings"]})
+    first, second = runs
+    described = {i: f"{i} ({f['phase']} {f['kind']} {f['operation']} {f['locus']})"
+                 for run in (second, first) for i, f in run.items()}
+    differ = [described[i] for i in sorted(set(first) ^ set(second))]
+    evidence = sorted(described[i] for i in set(first) & set(second) if first[i]["evidence"] != second[i]["evidence"])
+    identical = not differ
+    verdict = (f"same seed twice: {'identical' if identical else 'DIFFERENT'} finding ids "
+               f"({len(first)} and {len(second)}{'' if identical else f', {len(differ)} differ'})")
+    line = (f"Determinism: seed {seed} with every fault on, scanned twice: {len(first)} and {len(second)} "
+            f"findings, {'identical ids' if identical else f'{len(differ)} ids differ: ' + ', '.join(differ[:10])}; "
+            f"{len(evidence)} evidence line(s) differ.")
+    return {"seed": seed, "identical": identical, "findings": [len(first), len(second)], "ids_differ": differ,
+            "evidence_differs": evidence, "verdict": verdict, "line": line}
 
 
 def render(rows: list[dict], clean: list[dict]) -> str:

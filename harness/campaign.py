@@ -24,12 +24,15 @@ import time
 
 import psycopg
 
-from harness import document, phases
+from harness import budget, document, live, partition, phases
+from harness.budget import Budget, OutOfTime
 from harness.context import PHASES, Options, RunContext
-from harness.coverage import Coverage
+from harness.coverage import Coverage, promises_from_spec
 from harness.db import provide_server
 from harness.exchange import Exchange
 from harness.fuzz import operations as ops_mod
+from harness.oracles import foreign_rows
+from harness.oracles.references import References
 from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.scenario import Scenario
 from harness.target import Target
@@ -41,6 +44,8 @@ __all__ = ["PHASES", "Campaign", "Options"]
 class Campaign:
     #: Named in each finding's ``reproduce`` line; the plugin and the CLI set the real path.
     scenario_path = "scenarios/phoenix.py"
+    #: Where the reports go (``--harness-reports``): the ``reproduce`` line names it unless it is ``reports``.
+    reports_dir = "reports"
 
     def __init__(self, scenario: Scenario, options: Options | None = None):
         self.scenario = scenario
@@ -53,23 +58,52 @@ class Campaign:
     def run(self) -> dict:
         started = dt.datetime.now(dt.timezone.utc)
         t0 = time.monotonic()
+        if not self.opt.base_url and getattr(self.scenario, "base_url", None):
+            self.opt.base_url = self.scenario.base_url
+        policy = live.policy(self.scenario, self.opt) if self.opt.base_url else None  # before any request
         ctx = RunContext.prepare(self.scenario, self.opt)
-        if self.opt.base_url:
-            doc = asyncio.run(self._run_live(ctx))
-        else:
-            with provide_server(self.opt.db_url, self.opt.db_mode) as server:
-                doc = asyncio.run(self._run_in_process(ctx, server))
-        doc["run"].update(started=started.isoformat(timespec="seconds"), duration_s=round(time.monotonic() - t0, 2))
-        return doc
+        ctx.policy = policy
+        ctx.budget = self._budget(ctx, t0)
+        self.base_url = self.opt.base_url or self.scenario.local_url
+        try:
+            if self.opt.base_url:
+                budget.run(self._run_live(ctx))
+            else:
+                with provide_server(self.opt.db_url, self.opt.db_mode) as server:
+                    budget.run(self._run_in_process(ctx, server))
+        except OutOfTime as exc:  # the scan's deadline: what was found so far is the report, incomplete
+            ctx.incomplete = "; ".join(filter(None, [ctx.incomplete, str(exc)]))
+        except KeyboardInterrupt as exc:  # SIGTERM/SIGINT (harness.signals): keep the partial document
+            ctx.incomplete = "; ".join(filter(None, [ctx.incomplete, str(exc) or "interrupted"]))
+            self.partial = self._document(ctx, started, t0)
+            raise
+        return self._document(ctx, started, t0)
+
+    #: The document of an interrupted run (set before the interruption propagates), for its reports.
+    partial: dict | None = None
+
+    def _document(self, ctx: RunContext, started: dt.datetime, t0: float) -> dict:
+        return document.build(ctx, self.base_url, self.scenario_path, self.reports_dir,
+                              started=started.isoformat(timespec="seconds"),
+                              duration_s=round(time.monotonic() - t0, 2))
+
+    def _budget(self, ctx: RunContext, t0: float) -> Budget:
+        p = ctx.profile
+        request = self.opt.timeout or getattr(self.scenario, "timeout", None) or p.request_timeout
+        deadline = self.opt.deadline if self.opt.deadline is not None else p.deadline
+        return Budget(request, deadline, p.phase_deadline, started=t0)
 
     async def _run_in_process(self, ctx: RunContext, server) -> dict:
         ctx.server, ctx.tag = server, f"th{os.getpid()}_{self.opt.seed}"
         t = time.monotonic()
         try:
-            ctx.template_db = f"{ctx.tag}_tpl"
-            ctx.created.append(ctx.template_db)
-            seed_template(server, self.scenario, ctx.world, ctx.template_db)
-            ctx.log(f"template {ctx.template_db} seeded ({time.monotonic() - t:.2f}s)")
+            if self.opt.template_db:  # seeded once for every xdist worker: not this run's to drop
+                ctx.template_db = self.opt.template_db
+            else:
+                ctx.template_db = f"{ctx.tag}_tpl"
+                ctx.created.append(ctx.template_db)
+                seed_template(server, self.scenario, ctx.world, ctx.template_db)
+                ctx.log(f"template {ctx.template_db} seeded ({time.monotonic() - t:.2f}s)")
             run_name = f"{ctx.tag}_run"
             server.create_database(run_name, template=ctx.template_db)
             ctx.created.append(run_name)
@@ -81,14 +115,13 @@ class Campaign:
                 await self._exercise(ctx, target, changes)
             if "noninterference" in ctx.phases:
                 await self._phase(ctx, "noninterference")
-            return document.build(ctx, self.scenario.local_url, self.scenario_path)
         finally:
             for name in reversed(ctx.created):
                 with contextlib.suppress(Exception):
                     server.drop_database(name)
 
     async def _run_live(self, ctx: RunContext) -> dict:
-        target = Target(self.scenario, base_url=self.opt.base_url)
+        target = live.target(self.scenario, self.opt)
         if "noninterference" in ctx.phases:
             ctx.skipped.append("non-interference: needs twin databases, which a live target does not have")
         if self.opt.target_db_url:
@@ -99,33 +132,46 @@ class Campaign:
         else:
             ctx.skipped.append("write isolation: no --target-db-url for the live target's database")
             await self._exercise(ctx, target, None)
-        return document.build(ctx, self.opt.base_url, self.scenario_path)
 
     async def _exercise(self, ctx: RunContext, target: Target, changes) -> None:
         """Log in, load the spec, generate each operation's cases once, then phases 1-6."""
         try:
             await target.start()
-            for p in ctx.principals:
-                await target.login(p)
-            spec = await target.spec()
+            spec = await live.connect(ctx, target)  # the spec (servers honoured), sign-ups, logins
             ctx.public_markers = ctx.index.drop_public(json.dumps(spec, ensure_ascii=False))
             if ctx.public_markers:
                 ctx.log(f"{len(ctx.public_markers)} markers dropped: published by the API document")
             operations = ops_mod.load_operations(spec, self.scenario.path_prefixes, self.scenario.skip_operations)
-            operations.sort(key=lambda o: ctx.ids.dependents(ctx.ids.table_for("ids", o.path))
-                            if o.method == "DELETE" else -1)
-            ctx.operations, ctx.target = operations, target
-            ctx.queries = list(self.scenario.queries())
+            operations = live.exclude(ctx, operations)  # live: dangerous operations, forbidden writes
+            _deletes_leaves_first(ctx, operations)
+            self.base_url = target.api_base if self.opt.base_url else self.base_url
+            ctx.spec_operations, ctx.target = operations, target
+            ctx.queries = ctx.spec_queries = list(self.scenario.queries())
             forbidden = {(op.label, p.name) for op in operations for p in ctx.principals
                          if self.scenario.is_forbidden(p, op.label)}
-            coverage = Coverage([op.label for op in operations], [p.name for p in ctx.principals], forbidden)
+            coverage = Coverage([op.label for op in operations], [p.name for p in ctx.principals], forbidden,
+                                promises_from_spec(spec))
             coverage.query_names = [q.name for q in ctx.queries]
             coverage.query_forbidden = {(q.name, p.name) for q in ctx.queries for p in ctx.principals
                                         if p.role not in q.roles}
+            if self.opt.shard:  # an xdist worker: its share of the operations and queries, whole resources
+                mine, queries = partition.share([op.label for op in operations], [q.name for q in ctx.queries],
+                                                *self.opt.shard)
+                operations = [op for op in operations if op.label in mine]
+                ctx.queries = [q for q in ctx.queries if q.name in queries]
+            ctx.operations = operations
             ctx.exchange = Exchange(ctx.index, ctx.ids, coverage, ctx.slugs, self.opt.seed, changes)
+            ctx.exchange.budget = ctx.budget
+            # Address headers (Location, Link) read against the spec's paths: a redirect to a foreign object.
+            ctx.exchange.checks.append(foreign_rows.url_check(ctx.spec_operations or operations))
+            if ctx.profile.depth and changes is not None:  # rows a request writes point into their own tenant
+                ctx.exchange.checks.append(await References(changes.conn, ctx.world, ctx.log).start())
+            live.configure(ctx)  # live: requests in flight, rate limit
             t = time.monotonic()
+            # The stateful phase attacks every consumer of what its share creates, whoever's share it is.
+            generated = ctx.spec_operations if "stateful" in ctx.phases else operations
             ctx.templates = {op.label: ops_mod.generate(op, ctx.profile.examples + 1, self.opt.seed)
-                             for op in operations}
+                             for op in generated}
             ctx.log(f"{len(operations)} operations, {sum(map(len, ctx.templates.values()))} cases generated "
                     f"({time.monotonic() - t:.2f}s)")
             # The sweep first: the obvious leaks in seconds. Reports then read the world before the fuzz
@@ -134,7 +180,12 @@ class Campaign:
             for name in ctx.phases:
                 if name == "noninterference" or (name == "reports" and not ctx.queries):
                     continue
+                if name == "audit" and self.opt.shard and self.opt.shard[0] != 0:
+                    continue  # the database is one: the first share audits it
                 await self._phase(ctx, name)
+                if name == "seed":  # a live world exists only now: its parents and children are known
+                    for ops in {id(o): o for o in (ctx.spec_operations, ctx.operations)}.values():
+                        _deletes_leaves_first(ctx, ops)
         finally:
             await target.close()
 
@@ -142,6 +193,31 @@ class Campaign:
     async def _phase(ctx: RunContext, name: str) -> None:
         ex = ctx.exchange
         t, before = time.monotonic(), ex.requests
-        await phases.module(name).run(ctx)
+        ctx.budget.start_phase(name)
+        try:
+            await phases.module(name).run(ctx)
+            await live.after_phase(ctx, name)  # live: every principal still logs in and sees its objects
+        except OutOfTime as exc:
+            if exc.scope != "phase":
+                raise
+            ctx.incomplete = "; ".join(filter(None, [ctx.incomplete, str(exc)]))
+            await _settle(ex)
+        finally:
+            ctx.budget.end_phase()
         ctx.log(f"phase {name}: {ex.requests - before} requests, {len(ex.findings)} findings so far "
                 f"({time.monotonic() - t:.2f}s)")
+
+
+def _deletes_leaves_first(ctx: RunContext, operations: list) -> None:
+    """Deletes last, children before parents (in place, stable): deleting a board first would take
+    away the cards that ``DELETE /cards/{card_id}`` still has to reach."""
+    operations.sort(key=lambda o: ctx.ids.dependents(ctx.ids.table_for("ids", o.path))
+                    if o.method == "DELETE" else -1)
+
+
+async def _settle(ex: Exchange) -> None:
+    """Requests still in flight when a phase ran out of time (live concurrency) are cancelled."""
+    tasks = [t for t in getattr(ex, "_tasks", ()) if not t.done()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

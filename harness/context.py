@@ -13,7 +13,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from harness import waivers
 from harness.errors import HarnessError
+from harness.fuzz import searchable
 from harness.fuzz.probes import ProbeBuilder
 from harness.fuzz.resources import ResourceIds
 from harness.markers import OwnershipIndex
@@ -21,7 +23,7 @@ from harness.profiles import Profile, get_profile
 from harness.scenario import Database, Principal, Scenario, Tenant
 from harness.world import World
 
-PHASES = ("audit", "replay", "sweep", "reports", "fuzz", "stateful", "noninterference")
+PHASES = ("audit", "replay", "seed", "sweep", "reports", "fuzz", "stateful", "noninterference")
 
 
 @dataclass
@@ -39,15 +41,34 @@ class Options:
     phases: tuple[str, ...] | None = None
     #: The previous run's findings.json: its findings are replayed first (same seed only).
     previous: str | None = None
+    # -- live targets (harness/safety.py) --
+    #: Send unsafe methods to a non-loopback target (loopback targets always get them).
+    allow_writes: bool = False
+    #: The non-loopback host the user confirms scanning (must equal the base URL's host).
+    target_host: str | None = None
+    #: Requests in flight at once, requests per second, seconds per request (None: the scenario's, else defaults).
+    concurrency: int | None = None
+    rate: float | None = None
+    timeout: float | None = None
+    # -- time bounds and shared work (harness/budget.py, harness/partition.py) --
+    #: Seconds the whole scan may take (None: the profile's); then it stops sending and reports, incomplete.
+    deadline: float | None = None
+    #: (index, count): run only this share of the operations and queries (an xdist worker).
+    shard: tuple[int, int] | None = None
+    #: A template already seeded with this seed's world on the server (shared by xdist workers).
+    template_db: str | None = None
 
 
 def select_phases(profile: Profile, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
     """The phases to run, in campaign order; an unknown name is a one-line error."""
     if chosen is not None:
+        if not chosen:
+            raise HarnessError(f"no phase chosen: choose from {', '.join(PHASES)}")
         unknown = sorted(set(chosen) - set(PHASES))
         if unknown:
             raise HarnessError(f"unknown phase(s) {', '.join(unknown)}: choose from {', '.join(PHASES)}")
-        return tuple(ph for ph in PHASES if ph in chosen)
+        # ``seed`` always runs where it applies (a live target without a world): phases need objects.
+        return tuple(ph for ph in PHASES if ph in chosen or ph == "seed")
     return tuple(ph for ph in PHASES if (ph != "stateful" or profile.stateful) and (ph != "audit" or profile.audit))
 
 
@@ -74,10 +95,22 @@ class RunContext:
     template_db: str | None = None
     tag: str = ""
     created: list[str] = field(default_factory=list)  # databases to drop at the end
+    # -- live targets (harness/live.py, harness/safety.py, harness/phases/seed.py) --------------------
+    policy: object = None  # harness.safety.WritePolicy; None in-process
+    excluded: dict = field(default_factory=dict)  # operation label -> why it is never sent
+    seeded: dict = field(default_factory=dict)  # principal name -> [(type, key, path params)] made through the API
+    journal: list = field(default_factory=list)  # unsafe requests that got a 2xx in the current phase
+    spec_operations: list = field(default_factory=list)  # every operation (``operations``: this shard's)
+    spec_queries: list = field(default_factory=list)  # every query (``queries``: this shard's)
+    waivers: list = field(default_factory=list)  # harness.waivers.Waiver, from the scenario
+    incomplete: str | None = None  # why the run stopped early (a deadline, a signal)
+    budget: object = None  # harness.budget.Budget
     # -- recorded for the findings document ----------------------------------------------------------
     public_markers: list[str] = field(default_factory=list)
     security_definers: list[str] | None = None
-    twins: dict | None = None
+    twins: dict | None = None  # V(P) (tenant slugs) -> rows added, removed, shifted per table in its twin
+    #: Operation label -> the fields its search parameter searches (harness/fuzz/searchable.py).
+    searchable: dict = field(default_factory=dict)
     _search_terms: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -92,9 +125,12 @@ class RunContext:
         if not tenants or not principals:
             raise HarnessError("the scenario declares no tenants or no principals")
         ctx = cls(scenario, opt, world, tenants, principals, OwnershipIndex.from_world(world),
-                  ResourceIds(world, scenario.resource_aliases), profile, phases)
+                  ResourceIds(world, scenario.resource_aliases, getattr(scenario, "resource_keys", None)),
+                  profile, phases)
+        ctx.ids.reserve(v for p in principals for v in p.credentials.values())  # logins: never moved
         if opt.phases is not None:
             ctx.skipped += [f"phase {ph}: not selected" for ph in PHASES if ph not in phases]
+        ctx.waivers = waivers.parse(getattr(scenario, "waivers", ()))  # a malformed waiver: one line, now
         ctx.log(f"world seed={opt.seed}: {sum(map(len, world.tables.values()))} rows, {len(tenants)} tenants, "
                 f"{len(principals)} principals, {len(ctx.index)} markers ({time.monotonic() - t:.2f}s)")
         return ctx
@@ -119,18 +155,13 @@ class RunContext:
                  next((t for t in outside if t.client == home_client), None)]
         return [t.id for t in picks if t is not None]
 
-    def search_term(self, victim: str) -> str | None:
-        """A name-like marker of ``victim`` to search for (memoised: the sweep asks per request)."""
-        terms = self._search_terms
-        if victim not in terms:
-            names = sorted(m for m in self.index.markers_of(victim)
-                           if "@" not in m and "-" not in m[:9] and " " in m)
-            terms[victim] = names[0] if names else None
-        return terms[victim]
-
-    def principals_of(self, client: str) -> list[Principal]:
-        home = {t.id: t.client for t in self.tenants}
-        return [p for p in self.principals if home[p.tenant] == client]
+    def search_terms(self, victim: str, op) -> list[str]:
+        """Up to three of ``victim``'s values to search ``op`` with: its values of the fields ``op`` was
+        seen to search (:mod:`harness.fuzz.searchable`; memoised: the sweep asks per request)."""
+        key = (victim, op.label)
+        if key not in self._search_terms:
+            self._search_terms[key] = searchable.terms(self, victim, op)
+        return self._search_terms[key]
 
     def database(self, name: str) -> Database:
         """The scenario's view of database ``name`` on the run's server."""

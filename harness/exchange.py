@@ -10,13 +10,17 @@ showed it).
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextvars
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
 
+from harness.auth import encode
+from harness.budget import Budget, RequestTimeout, bounded
 from harness.coverage import Coverage
 from harness.findings import REDACTED, SENSITIVE_HEADERS, Finding, Request
 from harness.fuzz.probes import Probe
@@ -25,6 +29,15 @@ from harness.markers import OwnershipIndex
 from harness.oracles import foreign_rows
 from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.scenario import Principal
+
+
+#: The reporting query the request in flight runs (set by the reports phase around an endpoint's send):
+#: its findings belong to that query, not to the endpoint's operation. Per task, so concurrency-safe.
+QUERY: contextvars.ContextVar[str] = contextvars.ContextVar("harness_query", default="")
+#: An operation that timed out this many times is not sent again in the run: the scan moves on.
+MAX_TIMEOUTS = 3
+#: Bodies larger than this are not parsed to learn ids (a list that big holds no id the world lacks).
+LEARN_LIMIT = 4 << 20
 
 
 @dataclass
@@ -36,6 +49,8 @@ class Observation:
     phase: str
     request: Request
     response: httpx.Response
+    #: What an unsafe request wrote (set by ``check_writes``; later checks read it, the log is drained once).
+    changes: list | None = None
 
     @property
     def status(self) -> int:
@@ -64,10 +79,28 @@ class Exchange:
         self.server_errors = 0
         self.transport_errors: list[str] = []
         self.started = time.monotonic()
-        self.checks: list[Check] = [check_foreign_rows, check_object_level]
+        self.checks: list[Check] = [check_foreign_rows, check_object_level, check_function_level]
         if digests is not None:
             self.checks.append(check_writes)
         self.checks.append(learn)
+        #: Live targets: requests in flight at once (1: one at a time, as in-process runs must be) and a
+        #: rate limit (harness.safety.RateLimit); see :meth:`submit`.
+        self.concurrency = 1
+        #: The run's clock (harness.budget): request timeouts, phase and scan deadlines.
+        self.budget = Budget()
+        self.timeouts = 0
+        self.timed_out: dict[str, int] = {}
+        self.rate = None
+        self._slots: asyncio.Semaphore | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._last_unsafe: dict[str, asyncio.Task] = {}
+        self._pending: dict[str, set[asyncio.Task]] = defaultdict(set)
+
+    def configure(self, concurrency: int = 1, rate=None) -> None:
+        """Bound the requests in flight (live targets) and pace them with ``rate`` (a RateLimit)."""
+        self.concurrency = max(1, int(concurrency or 1))
+        self.rate = rate
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     # -- findings ------------------------------------------------------------------------------------
     def victim_label(self, owners) -> str:
@@ -83,44 +116,176 @@ class Exchange:
     def finding(self, kind: str, oracle: str, phase: str, operation: str, p: Principal, victim: str,
                 evidence: str, request: Request | None, status: int | None, locus: str) -> None:
         self.add(Finding(kind, oracle, phase, operation, p.name, p.role, victim, evidence, request, status,
-                         self.seed, locus))
+                         self.seed, locus, query=QUERY.get()))
 
     # -- one request -----------------------------------------------------------------------------------
     async def send(self, client: httpx.AsyncClient, p: Principal, probe: Probe, phase: str,
-                   record: bool = True) -> httpx.Response | None:
+                   record: bool = True, checks: list[Check] | None = None) -> httpx.Response | None:
+        """One request; every check in :attr:`checks` (or only ``checks``: a twin world is not the run's)."""
         op = probe.operation
         body = probe.body if op.has_body else None
+        self.budget.check()  # past a deadline nothing more is sent
+        if self.timed_out.get(op.label, 0) >= MAX_TIMEOUTS:
+            if record:
+                self.coverage.record_unsent(op.label, p.name, f"the operation timed out {MAX_TIMEOUTS} times")
+            return None
+        if self.rate is not None:
+            await self.rate.wait()
+        timeout = self.budget.request_timeout()
         try:
-            response = await client.request(op.method, probe.path, params=probe.query, headers=probe.headers,
-                                            json=body)
+            response = await bounded(client.request(op.method, probe.path, params=probe.query, headers=probe.headers,
+                                                    **encode_body(op, probe.encoding, body)), timeout)
+        except (RequestTimeout, httpx.TimeoutException):
+            self._timeout(op.label, p.name, timeout, record)
+            return None
         except httpx.HTTPError as exc:
             self.transport_errors.append(f"{op.label} as {p.name}: {type(exc).__name__}: {exc}")
             return None
         self.requests += 1
         status = response.status_code
         if record:
-            self.coverage.record(op.label, p.name, status)
+            self.coverage.observe(op.label, p.name, response)
         if status >= 500:
             self.server_errors += 1
         # Credentials live on the principal's client; the record says where they go, never what they are.
         sent_headers = {k: REDACTED for k in client.headers if k.lower() in SENSITIVE_HEADERS}
-        request = Request(op.method, probe.url(), {**sent_headers, **probe.headers}, body)
+        request = Request(op.method, probe.url(), {**sent_headers, **probe.headers}, _recordable(body))
         observation = Observation(p, probe, phase, request, response)
-        for check in self.checks:
+        for check in self.checks if checks is None else checks:
             await check(self, observation)
         return response
+
+    def _timeout(self, label: str, principal: str, timeout: float | None, record: bool) -> None:
+        self.timeouts += 1
+        self.timed_out[label] = self.timed_out.get(label, 0) + 1
+        if record:
+            self.coverage.record_timeout(label, principal)
+        note = " (not sent again)" if self.timed_out[label] == MAX_TIMEOUTS else ""
+        self.transport_errors.append(f"{label} as {principal}: no answer within {timeout or 0:g} s{note}")
+        self.budget.check()  # the wait may have used the rest of the deadline
+
+
+    # -- many requests at once (live targets) ----------------------------------------------------------
+    async def submit(self, client: httpx.AsyncClient, p: Principal, probe: Probe, phase: str,
+                     record: bool = True) -> None:
+        """Send without waiting for the answer; :meth:`drain` waits for everything submitted.
+
+        At most :attr:`concurrency` requests are in flight. A principal's order is kept where it
+        matters: its unsafe request starts after all its earlier requests, and its later requests start
+        after that one (a read after a delete must see the delete). With one slot, or a change log that
+        reads the database after each request, this is :meth:`send`.
+        """
+        if self.concurrency <= 1 or self._slots is None or self.digests is not None:
+            await self.send(client, p, probe, phase, record)
+            return
+        await self._slots.acquire()
+        key = p.name
+        last = self._last_unsafe.get(key)
+        deps = [last] if last is not None and not last.done() else []
+        if not probe.operation.safe:
+            deps += [t for t in self._pending[key] if not t.done() and t is not last]
+        task = asyncio.create_task(self._after(deps, client, p, probe, phase, record))
+        self._tasks.add(task)
+        self._pending[key].add(task)
+        if not probe.operation.safe:
+            self._last_unsafe[key] = task
+        task.add_done_callback(lambda t, k=key: (self._tasks.discard(t), self._pending[k].discard(t)))
+
+    async def _after(self, deps, client, p, probe, phase, record) -> None:
+        try:
+            if deps:
+                await asyncio.gather(*deps, return_exceptions=True)
+            await self.send(client, p, probe, phase, record)
+        finally:
+            self._slots.release()
+
+    async def drain(self) -> None:
+        """Wait for every submitted request (a phase ends, or an operation's requests must all be in)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks))
+        self._last_unsafe.clear()
+
+
+def _media_encoding(op) -> tuple[str, frozenset[str]]:
+    """How ``op`` takes its body (json | form | multipart) and which multipart fields are files."""
+    cached = getattr(op, "_encoding", None)
+    if cached is not None:
+        return cached
+    bodies = []
+    try:
+        bodies = list(op.st_operation.body) if op.st_operation is not None else []
+    except Exception:
+        pass
+    media = [b.media_type for b in bodies]
+    encoding, files = "json", frozenset()
+    if media and not any("json" in m for m in media):
+        if any(m.startswith("multipart/") for m in media):
+            body = next(b for b in bodies if b.media_type.startswith("multipart/"))
+            props = ((body.definition or {}).get("schema") or {}).get("properties") or {}
+            encoding = "multipart"
+            files = frozenset(n for n, s in props.items() if isinstance(s, dict) and (
+                s.get("format") in ("binary", "base64") or "contentMediaType" in s or "contentEncoding" in s))
+        elif any("x-www-form-urlencoded" in m for m in media):
+            encoding = "form"
+    op._encoding = (encoding, files)  # read once per operation: the hot path asks per request
+    return encoding, files
+
+
+def encode_body(op, encoding: str | None, body) -> dict:
+    """httpx arguments sending ``body`` the way the operation declares (JSON, form, or multipart with files)."""
+    declared, files = _media_encoding(op)
+    encoding = encoding or declared
+    if encoding == "multipart" and isinstance(body, dict):
+        body = {k: (v.encode() if isinstance(v, str) and k in files else v) for k, v in body.items()}
+    elif encoding != "json" and not isinstance(body, dict):
+        encoding = "json"
+    return encode(encoding, body)
+
+
+def _recordable(body):
+    """The body as findings record it: file contents as a short text, never raw bytes."""
+    if isinstance(body, dict) and any(isinstance(v, (bytes, tuple)) for v in body.values()):
+        return {k: (f"<file: {_text(v)}>" if isinstance(v, (bytes, tuple)) else v) for k, v in body.items()}
+    return body
+
+
+def _text(value) -> str:
+    data = value[1] if isinstance(value, tuple) else value
+    return bytes(data[:80]).decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else str(data)[:80]
+
+
+def body_text(response: httpx.Response) -> str:
+    """The body as text, not cached on the response: a phase holding a few answers of a huge endpoint
+    keeps their bytes, not a decoded copy of each (invalid UTF-8 is replaced, never fatal)."""
+    if len(response.content) <= LEARN_LIMIT:
+        return response.text
+    try:
+        encoding = response.charset_encoding or "utf-8"
+        return response.content.decode(encoding, errors="replace")
+    except LookupError:  # an unknown charset
+        return response.content.decode("utf-8", errors="replace")
 
 
 # -- the checks every exchange runs ------------------------------------------------------------------------
 async def check_foreign_rows(ex: Exchange, obs: Observation) -> None:
     """Property 1: no marker of a tenant outside V(P) in the body or a data-carrying header."""
     probe, p = obs.probe, obs.principal
-    body = obs.request.body
-    sent_text = probe.url() + json.dumps(body, default=str) + json.dumps(probe.headers)
-    parts = foreign_rows.response_parts(obs.response.headers, obs.response.text)
+    sent_text = foreign_rows.request_text(probe, obs.request.body)
+    parts = foreign_rows.response_parts(obs.response.headers, body_text(obs.response))
     for leak in foreign_rows.check(ex.index, p.visible, sent_text, parts):
         ex.finding("foreign-row", "foreign-row", obs.phase, probe.operation.label, p, ex.victim_label(leak.owners),
                    f"{leak.where} field {leak.locus!r}: {leak.evidence}", obs.request, obs.status, leak.where)
+
+
+async def check_function_level(ex: Exchange, obs: Observation) -> None:
+    """A role the scenario declares forbidden for an operation must be refused: a 2xx is broken
+    function-level authorization, never coverage."""
+    op, p = obs.probe.operation, obs.principal
+    if obs.ok and (op.label, p.name) in ex.coverage.forbidden:
+        ex.finding("function-level", "function-level", obs.phase, op.label, p, ex.victim_label({p.tenant}),
+                   f"{op.method} {obs.request.path} answered {obs.status} to role {p.role}, which the scenario "
+                   f"declares forbidden for this operation: it must be refused (401/403/404)", obs.request,
+                   obs.status, f"role:{p.role}")
 
 
 async def check_object_level(ex: Exchange, obs: Observation) -> None:
@@ -138,7 +303,8 @@ async def check_writes(ex: Exchange, obs: Observation) -> None:
     probe, p = obs.probe, obs.principal
     if probe.operation.safe:
         return
-    for change in await ex.digests.changes():
+    obs.changes = await ex.digests.changes()
+    for change in obs.changes:
         if change.tenant in p.visible:
             continue
         mass = bool(change.inserted) and probe.attack == "tamper"
@@ -149,29 +315,44 @@ async def check_writes(ex: Exchange, obs: Observation) -> None:
 
 
 async def learn(ex: Exchange, obs: Observation) -> None:
-    """Ids created during the run join the index; listed ids become usable; deleted ids are gone."""
+    """Objects created during the run join the store (any key type: UUIDs, integers, slugs) and their
+    text keys the index; listed objects become usable; a deleted object is gone. Only the principal's
+    own requests teach it what is its own: what an attack brought back is evidence, never a pool."""
     if not obs.ok:
         return
     probe, p, response = obs.probe, obs.principal, obs.response
-    op = probe.operation
-    table = ex.ids.table_for("ids", op.path)
+    op, ids = probe.operation, ex.ids
+    tenant = ids.request_tenant(op.path, probe.path_params) or p.tenant
     if op.method == "DELETE":
-        for name, value in probe.path_params.items():
-            if owner := ex.ids.table_for(name, op.path):
-                ex.ids.remove(owner, str(value))
+        innermost = ids.innermost_ref(op.path)
+        if innermost is not None and innermost[0] in probe.path_params:
+            name, ref = innermost
+            ids.remove(ref.table, probe.path_params[name], ref.column, tenant)
         return
-    if not table or "json" not in response.headers.get("content-type", ""):
-        return
+    if probe.attack == "collide" and isinstance(probe.body, dict):
+        for value in probe.body.values():  # another tenant's values, written here: this tenant's too
+            ex.index.share(value, tenant)
+    table = ids.table_of_path(op.path)
+    if not table or "json" not in response.headers.get("content-type", "") or len(response.content) > LEARN_LIMIT:
+        return  # a huge body is scanned for markers, not parsed: memory stays a small multiple of it
     try:
         data = response.json()
     except ValueError:
         return
-    if response.status_code == 201 and isinstance(data, dict) and isinstance(data.get("id"), str):
-        ex.index.add(data["id"], p.tenant)
-        ex.ids.add(table, p.tenant, data["id"], p.name, data)
+    if probe.attack not in ("own", "collide"):
+        return
+    if response.status_code == 201 and isinstance(data, dict):
+        # The parents the path named are the object's too (a card made under /w/{ws}/boards/{board_id}).
+        obj = ids.add_object(table, tenant, {**probe.path_params, **data}, creator=p.name)
+        if isinstance(obj.key, str):
+            ex.index.add(obj.key, tenant)
+        if probe.token:  # values made unique to this request name their owner, whatever the key type
+            for value in data.values():
+                if isinstance(value, str) and probe.token in value:
+                    ex.index.add(value, tenant)
     elif op.method == "GET":
         items = data.get("items") if isinstance(data, dict) else data
         if isinstance(items, list):
-            ex.ids.observe(p.name, table, items)
+            ids.observe(p.name, table, items)
         elif isinstance(data, dict) and "id" in data:
-            ex.ids.observe(p.name, table, [data])
+            ids.observe(p.name, table, [data])

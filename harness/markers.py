@@ -64,6 +64,9 @@ def _categorical_columns(rows: list[dict]) -> set[str]:
             if len(seen) >= CATEGORICAL_ROWS and len(set(seen)) <= CATEGORICAL_SHARE * len(seen)}
 
 
+#: Texts longer than this (characters) are scanned in overlapping windows: memory stays a small
+#: multiple of the window, not four times the body.
+SCAN_WINDOW = 1 << 20
 #: Markers added during the run live in a second, small automaton, merged into the main one when it
 #: reaches this size: rebuilding the whole index after every create made each unsafe request cost
 #: time proportional to the world (an automaton cannot take words once built).
@@ -155,6 +158,17 @@ class OwnershipIndex:
             self._dirty = True
         return True
 
+    def share(self, value, tenant: str) -> None:
+        """``tenant`` now holds ``value`` too (the run wrote it there): it stops blaming its first owner
+        alone when ``tenant``'s principals see it."""
+        marker = is_candidate(value)
+        # Markers inside the value are shared too: a canary is a token within a seeded text.
+        inside = {hit.marker for hit in self.scan(value)} if isinstance(value, str) else set()
+        for marker in inside | ({marker} if marker is not None else set()):
+            if marker in self._owners and tenant not in self._owners[marker]:
+                self._owners[marker] = self._owners[marker] | {tenant}
+                self._dirty = True
+
     # -- querying ----------------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._owners)
@@ -186,10 +200,31 @@ class OwnershipIndex:
         for automaton in (self._automaton, self._recent_automaton if self._recent else None):
             if automaton is None or not len(automaton):
                 continue
-            for end, (marker, owners) in automaton.iter(text):
-                yield Hit(marker, owners, end - len(marker) + 1, end + 1)
+            if len(text) <= SCAN_WINDOW:
+                for end, (marker, owners) in automaton.iter(text):
+                    yield Hit(marker, owners, end - len(marker) + 1, end + 1)
+                continue
+            # A huge body is scanned in windows (the automaton copies its input as UCS-4, 4 bytes per
+            # character), each overlapping the next by the longest marker, so that no marker straddling
+            # a boundary is missed; a hit belongs to the window where it starts, so none is counted twice.
+            longest = max(map(len, self._recent if automaton is self._recent_automaton else self._owners),
+                          default=1)
+            for base in range(0, len(text), SCAN_WINDOW):
+                for end, (marker, owners) in automaton.iter(text[base:base + SCAN_WINDOW + longest - 1]):
+                    start = base + end - len(marker) + 1
+                    if start < base + SCAN_WINDOW:
+                        yield Hit(marker, owners, start, base + end + 1)
 
     def foreign_hits(self, text: str, visible: frozenset[str]) -> list[Hit]:
-        """Markers in ``text`` none of whose owners is visible: each is a leak."""
-        return [h for h in self.scan(text) if not (h.owners & visible)]
+        """Markers in ``text`` none of whose owners is visible: each is a leak, unless it lies inside a
+        longer marker that is visible (an own slug ``acme-tools-2`` made after a foreign ``acme-tools``
+        existed: the longest match names the value, as a reader would)."""
+        hits = list(self.scan(text))
+        foreign = [h for h in hits if not (h.owners & visible)]
+        if not foreign:
+            return foreign
+        own = [h for h in hits if h.owners & visible]
+        return [f for f in foreign
+                if not any(o.start <= f.start and f.end <= o.end and o.end - o.start > f.end - f.start
+                           for o in own)]
 

@@ -76,3 +76,23 @@ def generate(query: Query, count: int, seed: int) -> list[dict]:
     if count:
         collect()
     return out
+
+
+def every_value(query: Query) -> list[dict]:
+    """Each value of each enum, currency and boolean parameter once, the defaults for the rest.
+
+    Random parameter sets rarely reach a given enum value with a sensible rest, and a report's enum
+    often picks the branch of its SQL (``group_by=assignee`` adds a UNION branch): every branch must be
+    run at least once, in every profile. Values equal to the default are already in :func:`generate`.
+    """
+    base = defaults(query)
+    out = []
+    for p in query.params:
+        if p.type == "bool":
+            values = [True, False]
+        elif p.type in ("enum", "currency"):
+            values = list(p.choices)
+        else:
+            continue
+        out += [{**base, p.name: value} for value in values if base.get(p.name) != value]
+    return out

@@ -3,17 +3,12 @@
 Each scan is the real ``Campaign(...).run()`` (world, template, sweep, fuzz, reports, twins) on the
 bench's database server. Per-phase times come from the campaign's own verbose log (``[harness] phase
 sweep: N requests … (T s)``), captured rather than printed, so the campaign need not change.
-
-Workaround: ``Target`` never runs the app's ASGI lifespan, so Phoenix's connection pools are never
-closed and ``asyncio.run`` hangs at exit cancelling their worker tasks, after the campaign has returned
-its document. The scan therefore runs the campaign's event loop without that final cancellation (this
-runs in the figure's own process, which exits right after).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import dataclasses
 import io
 import os
 import re
@@ -21,6 +16,7 @@ from unittest import mock
 
 from bench.figures.support import Context, clock, measure, result
 from harness.campaign import Campaign, Options
+from harness.profiles import PROFILES
 
 NUMBER, NAME = 5, "pr_scan"
 TITLE = "Full `pr` scan of Phoenix: wall time at ~20 tenants vs ~5 tenants"
@@ -43,11 +39,13 @@ def run(ctx: Context) -> dict:
         note="wall time measured around Campaign.run(); phases parsed from its verbose log")
 
 
-def scan(ctx: Context, clients: int, subsidiaries: int) -> dict:
+def scan(ctx: Context, clients: int, subsidiaries: int, depth: bool = True) -> dict:
+    """One clean ``pr`` scan of Phoenix at this size; ``depth=False`` is the scan before issue 12."""
     from scenarios.phoenix import PhoenixScenario
 
     log = io.StringIO()
-    with _clean_env(), contextlib.redirect_stderr(log), mock.patch("harness.campaign.asyncio.run", _run_loop):
+    pr = dataclasses.replace(PROFILES["pr"], depth=depth)
+    with _clean_env(), contextlib.redirect_stderr(log), mock.patch.dict(PROFILES, {"pr": pr}):
         scenario = PhoenixScenario(clients=clients, subsidiaries=subsidiaries)
         t = clock()
         doc = Campaign(scenario, Options(seed=ctx.seed, profile="pr", db_url=ctx.server.admin_dsn,
@@ -57,7 +55,7 @@ def scan(ctx: Context, clients: int, subsidiaries: int) -> dict:
     return {"clients": clients, "subsidiaries": subsidiaries, "tenants": clients * subsidiaries,
             "principals": len(run_["principals"]), "operations": len(run_["operations"]),
             "queries": len(run_["queries"]), "requests": run_["requests"], "seconds": round(seconds, 2),
-            "requests_per_s": round(run_["requests"] / seconds, 1), "findings": len(doc["findings"]),
+            "requests_per_s": round(run_["requests"] / seconds, 1), "findings": len(doc["findings"]), "depth": depth,
             "phases": phases(log.getvalue())}
 
 
@@ -74,15 +72,6 @@ def phases(log: str) -> dict:
             key = "generation" if m.group(3).endswith("operations") else m.group(3)
             out[key] = {"seconds": float(m.group(4))}
     return out
-
-
-def _run_loop(coroutine):
-    """``asyncio.run`` minus the cancellation of tasks left behind (see the module docstring)."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        asyncio.set_event_loop(None)
 
 
 @contextlib.contextmanager

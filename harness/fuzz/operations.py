@@ -105,3 +105,96 @@ def generate(operation: Operation, count: int, seed: int) -> list[Template]:
 
     collect()
     return out
+
+
+# -- systematic values (search depth) ---------------------------------------------------------------------
+#: Query parameters that size or position a page: their bounds are systematic values too.
+PAGING_PARAMS = frozenset({"limit", "offset", "page", "per_page", "page_size", "size", "skip", "take"})
+_QUERY_VALUES = {"enum_value": "enum", "enum_value_items_array": "enum", "valid_boolean": "boolean"}
+_BOUNDS = {"minimum_value": "minimum", "maximum_value": "maximum"}
+_BODY_VALUE = re.compile(r"^Object with valid '([^']+)' value: (Enum value|Valid boolean value)$")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One systematic value: parameter ``name`` in ``where`` (query | body) set to ``value``."""
+
+    where: str
+    name: str
+    value: object
+    why: str  # enum | boolean | minimum | maximum
+
+    @property
+    def note(self) -> str:
+        return f"{self.where} {self.name}={self.value} ({self.why})"
+
+
+@dataclass
+class Systematic:
+    """What Schemathesis's coverage phase says of one operation, read once per scan."""
+
+    #: Each enum and boolean value of each query/body parameter, and the bounds of paging parameters.
+    variants: list[Variant] = field(default_factory=list)
+    #: A valid value for every top-level body property (Schemathesis's "valid object").
+    properties: dict = field(default_factory=dict)
+    #: Numeric query parameter -> (minimum, maximum), where the schema bounds it.
+    bounds: dict[str, tuple] = field(default_factory=dict)
+
+
+def systematic(operation: Operation) -> Systematic:
+    """The operation's systematic values, from Schemathesis's deterministic coverage phase.
+
+    Coverage cases vary one parameter at a time from a default request; only the varied value is kept
+    here (the sweep puts it on its own base request). Schemathesis's default case carries each
+    parameter's first enum value and the value ``true``, which no coverage case repeats: they are
+    taken from it. An operation Schemathesis cannot cover gives no values (never an error)."""
+    out = Systematic()
+    try:
+        cases = _coverage_cases(operation.st_operation)
+    except Exception:  # an exotic schema: the sweep's other requests still go out
+        return out
+    default_query: dict = {}
+    base_body = None
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(where, name, value, why):
+        key = (where, name, repr(value))
+        if value is not None and key not in seen:
+            seen.add(key)
+            out.variants.append(Variant(where, name, value, why))
+
+    for case in cases:
+        data = case._meta.phase.data
+        scenario = str(data.scenario.value)
+        location = getattr(data.parameter_location, "value", None)
+        query = dict(case.query or {})
+        if scenario == "default_positive_test":
+            default_query = query
+        elif location == "query" and scenario in _QUERY_VALUES and data.parameter in query:
+            add("query", data.parameter, default_query.get(data.parameter), _QUERY_VALUES[scenario])
+            add("query", data.parameter, query[data.parameter], _QUERY_VALUES[scenario])
+        elif location == "query" and scenario in _BOUNDS and data.parameter in query:
+            low, high = out.bounds.get(data.parameter, (None, None))
+            value = query[data.parameter]
+            out.bounds[data.parameter] = (value, high) if scenario == "minimum_value" else (low, value)
+            if data.parameter in PAGING_PARAMS:
+                add("query", data.parameter, value, _BOUNDS[scenario])
+        elif location == "body" and scenario == "valid_object" and isinstance(case.body, dict):
+            if base_body is None:
+                base_body = dict(case.body)
+                out.properties = dict(base_body)
+                continue
+            found = _BODY_VALUE.match(data.description or "")
+            if found and found.group(1) in case.body:
+                name = found.group(1)
+                why = "enum" if found.group(2) == "Enum value" else "boolean"
+                add("body", name, base_body.get(name), why)
+                add("body", name, case.body[name], why)
+    return out
+
+
+def _coverage_cases(st_operation) -> list:
+    schema = st_operation.schema
+    config = schema.config.generation_for(operation=st_operation, phase="coverage")
+    return list(schema.iter_coverage_cases(st_operation, generation_modes=[GenerationMode.POSITIVE],
+                                           generation_config=config))

@@ -4,7 +4,8 @@ Mutations are the attacks that find tenant leaks, which random data almost never
 - ``own``: every id replaced by one the principal owns, so valid requests reach a 2xx (coverage);
 - ``foreign-id``: one id (path, query, body or an ``ids`` list) replaced by a foreign tenant's (BOLA/IDOR);
 - ``tamper``: the principal's own request plus a foreign tenant in a tenant header, query or body field;
-- ``search``: a search/filter term taken from a foreign tenant's markers (list abuse).
+- ``search``: a search/filter term taken from a foreign tenant's markers (list abuse);
+- ``collide``: a create carrying another tenant's new values where values are unique per principal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 from harness.errors import HarnessError
 from harness.fuzz.operations import Operation, Template
-from harness.fuzz.resources import ResourceIds
+from harness.fuzz import unique
+from harness.fuzz.fill import Filler
+from harness.fuzz.resources import Obj, ResourceIds
 from harness.scenario import Principal
 
 SEARCH_PARAMS = ("q", "search", "query", "term", "name", "filter")
@@ -33,6 +36,10 @@ class Probe:
     victim: str | None = None  # foreign tenant whose id/name the request carries
     foreign_in_path: bool = False
     notes: list[str] = field(default_factory=list)
+    #: How the body is sent: json | form | multipart (None: as the operation's request body declares).
+    encoding: str | None = None
+    #: The token in the values made unique to this request (harness/fuzz/unique.py), if any.
+    token: str | None = None
 
     @property
     def path(self) -> str:
@@ -55,57 +62,18 @@ class ProbeBuilder:
 
     # -- own ids -------------------------------------------------------------------------------------
     def own(self, op: Operation, tpl: Template, p: Principal) -> Probe:
-        tpl = tpl.clone()
-        # Innermost path id first; an outer id is then taken from that row when it names it, so that
-        # /projects/{project_id}/tasks/{task_id} gets the task's own project.
-        chosen: dict | None = None
-        for name in reversed(op.path_params):
-            if chosen is not None and chosen.get(name):
-                tpl.path_params[name] = chosen[name]
-                continue
-            self._set_own(op, tpl.path_params, name, p, innermost=chosen is None)
-            chosen = self.ids.rows.get(str(tpl.path_params.get(name)), chosen)
-        for name in list(tpl.query):
-            if name in self.scenario.tenant_params:
-                tpl.query.pop(name)
-            elif self.ids.table_for(name, op.path):
-                self._set_own(op, tpl.query, name, p)
-        if isinstance(tpl.body, dict):
-            for name in list(tpl.body):
-                if name in self.scenario.tenant_params:
-                    tpl.body.pop(name)
-                elif self.ids.table_for(name, op.path):
-                    self._set_own(op, tpl.body, name, p)
-        headers = {k: v for k, v in tpl.headers.items() if k not in self.scenario.tenant_headers}
-        return Probe(op, tpl.path_params, tpl.query, headers, tpl.body)
+        """``p``'s own request: its tenant, its objects, the scenario's values (see :mod:`harness.fuzz.fill`)."""
+        path, query, headers, body, _, token = Filler(self).own(op, tpl.clone(), p)
+        return Probe(op, path, query, headers, body, token=token)
 
-    def _own_id(self, table: str, p: Principal, prefer_created: bool = False) -> str | None:
-        """An id the principal may use: what it created (to delete), else saw, else its tenant's."""
-        if prefer_created:
-            created = self.ids.created_by(p.name, table)
-            if created:
-                return created
-        seen = self.ids.seen_by(p.name, table)
-        if seen and self.rng.random() < 0.9:
-            return self.rng.choice(seen)
-        picked = self.ids.pick(table, {p.tenant}, self.rng) or self.ids.pick(table, p.visible, self.rng)
-        return picked[1] if picked else None
-
-    def _set_own(self, op: Operation, container: dict, name: str, p: Principal, innermost: bool = False) -> None:
-        table = self.ids.table_for(name, op.path)
-        if not table:
-            return
-        delete = innermost and op.method == "DELETE"
-        value = container.get(name)
-        first = self._own_id(table, p, prefer_created=delete)
-        if first is None:
-            return
-        if isinstance(value, list):
-            container[name] = [first] + [i for i in (self._own_id(table, p) for _ in range(min(len(value), 3) - 1)) if i]
-        elif isinstance(value, str) and "," in value:
-            container[name] = ",".join([first, self._own_id(table, p) or first])
-        else:
-            container[name] = first
+    def variants(self, op: Operation, tpl: Template, p: Principal) -> list[Probe]:
+        """``p``'s own request once per value the scenario supplies for a query parameter of ``op``."""
+        probes = []
+        for name, value in Filler(self).variants(op, tpl, p):
+            base = self.own(op, tpl, p)
+            probes.append(Probe(op, base.path_params, {**base.query, name: value}, base.headers, base.body,
+                                notes=[f"query {name} from the scenario"]))
+        return probes
 
     # -- attacks -------------------------------------------------------------------------------------
     def victims(self, p: Principal) -> list[str]:
@@ -115,28 +83,36 @@ class ProbeBuilder:
                     chosen: dict[str, str] | None = None) -> list[Probe]:
         """One probe per id location, each carrying a ``victim`` id there and own ids elsewhere.
 
-        ``chosen`` names the foreign id to use per table (the stateful phase passes the object the
-        victim just created); otherwise the victim's first seeded id of that table is used."""
+        ``chosen`` names the foreign object (or key) to use per table (the stateful phase passes the
+        object the victim just created); otherwise the victim's first object of that table is used."""
         probes = []
         base = self.own(op, tpl, p)
         chosen = chosen or {}
 
-        def pick(table):
-            return table and (chosen.get(table) or self.ids.first(table, victim))
+        def pick(ref):
+            """The victim's value for ``ref``: the chosen object's, else its first object's whose value
+            no tenant in V(P) also holds (a value P may use itself proves nothing)."""
+            if ref is None:
+                return None
+            given = chosen.get(ref.table)
+            if isinstance(given, Obj):
+                return given.value(ref.column)
+            if given is not None:
+                return given
+            obj = self.ids.first_object(ref, victim, avoid=p.visible)
+            return obj.value(ref.column) if obj else None
 
         for name in op.path_params:
-            table = self.ids.table_for(name, op.path)
-            foreign = pick(table)
-            if not foreign:
+            foreign = pick(self.ids.ref_for(name, op.path))
+            if foreign is None:
                 continue
             probes.append(Probe(op, {**base.path_params, name: foreign}, dict(base.query), dict(base.headers),
                                 _copy(base.body), "foreign-id", victim, True, [f"path {name}"]))
         containers = [("query", base.query)] + ([("body", base.body)] if isinstance(base.body, dict) else [])
         for where, container in containers:
             for name, value in list(container.items()):
-                table = self.ids.table_for(name, op.path)
-                foreign = pick(table)
-                if not foreign:
+                foreign = pick(self.ids.ref_for(name, op.path, body=where == "body"))
+                if foreign is None:
                     continue
                 probe = Probe(op, dict(base.path_params), dict(base.query), dict(base.headers), _copy(base.body),
                               "foreign-id", victim, False, [f"{where} {name}"])
@@ -146,7 +122,7 @@ class ProbeBuilder:
                     target[name] = (value[:1] or []) + [foreign]
                 elif isinstance(value, str) and ("," in value or name.endswith("ids")):
                     # A batch (``ids=a,b``) even when the example held one id: own first, then foreign.
-                    target[name] = value.split(",")[0] + "," + foreign
+                    target[name] = value.split(",")[0] + "," + str(foreign)
                 else:
                     target[name] = foreign
                 probes.append(probe)
@@ -171,6 +147,29 @@ class ProbeBuilder:
         names = [n for n in op.query_params if n in SEARCH_PARAMS]
         return [Probe(op, dict(base.path_params), {**base.query, n: term}, dict(base.headers), _copy(base.body), "search",
                       victim, notes=[f"query {n}"]) for n in names]
+
+
+    def collide(self, op: Operation, tpl: Template, p: Principal, victim: str) -> list[Probe]:
+        """``p``'s create carrying, in the fields made unique per principal, the values of ``victim``'s
+        newest object of that type created during the run: a uniqueness check that looks across tenants
+        shows with it (a 409 naming the other tenant's row, a status telling that the value exists)."""
+        if op.method != "POST" or not op.has_body:
+            return []
+        table = self.ids.table_of_path(op.path)
+        made = self.ids.created_in(table, victim) if table else []
+        if not made:
+            return []
+        base = self.own(op, tpl, p)
+        if not isinstance(base.body, dict):
+            return []
+        theirs = made[-1].fields
+        names = [n for n in unique.unique_fields(unique.body_schema(op))
+                 if n in base.body and isinstance(theirs.get(n), str)]
+        if not names:
+            return []
+        body = {**base.body, **{n: theirs[n] for n in names}}
+        return [Probe(op, base.path_params, base.query, base.headers, body, "collide", victim,
+                      notes=[f"body {', '.join(names)} as another tenant's new {table}"])]
 
 
 def _copy(body):

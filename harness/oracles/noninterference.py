@@ -1,15 +1,27 @@
 """Property 2, non-interference: worlds that agree on V(P) must give P the same answer.
 
-This catches what carries no foreign row at all: a sum over every tenant, a total count, an
-"exists". Two runs against the *same* world first calibrate a mask (timestamps, generated ids,
-anything that differs between identical requests); then the base world and a twin whose tenants
-outside V(P) were perturbed are compared under that mask. Any remaining difference is a leak.
+This catches what carries no foreign row at all: a sum over every tenant, a total count, an "exists",
+a header counted or dated across tenants (``X-Total-Count``, ``ETag``, ``Last-Modified``), a status
+that depends on another tenant's data (a create refused with 409 because another tenant holds the
+value). An answer is its status, its body (JSON flattened to paths) and its headers.
+
+Each request goes to the base world, then to the twin whose tenants outside V(P) were perturbed, then
+to a second, identical base world. What differs between the two bases varies by itself (timestamps,
+generated ids, a clock at second resolution: the twin's send lies between the two, so a clock that
+moved for the twin moved between the bases too) and is masked; any other difference between the base
+and the twin is a leak.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+
+#: Headers that differ for reasons other than data: the transport's clock and server, and the body's
+#: length (a consequence: the body itself is compared). Everything else is compared, after calibration.
+IGNORED_HEADERS = frozenset({"date", "server", "content-length", "transfer-encoding", "connection",
+                             "keep-alive", "age", "expires", "via"})
+HEADER = "$header."
 
 
 def flatten(value, prefix: str = "$") -> dict[str, object]:
@@ -27,14 +39,47 @@ def flatten(value, prefix: str = "$") -> dict[str, object]:
     return out
 
 
-def parse(status: int, text: str) -> dict[str, object]:
+def parse(status: int | None, text: str, headers: Iterable[tuple[str, str]] = ()) -> dict[str, object]:
+    """One answer as flat paths: ``$status``, the body's paths, and ``$header.<name>`` per header."""
     try:
         body = json.loads(text) if text else None
     except ValueError:
         body = {"text": text}
     flat = flatten(body)
-    flat["$status"] = status
+    if status is not None:
+        flat["$status"] = status
+    for name, value in headers:
+        name = name.lower()
+        if name not in IGNORED_HEADERS:
+            key = HEADER + name
+            flat[key] = f"{flat[key]}, {value}" if key in flat else value
     return flat
+
+
+#: Bodies larger than this are compared by digest: their parsed paths would take ~10 times their size.
+DIGEST_OVER = 4 << 20
+
+
+def answer(response) -> dict[str, object]:
+    """An ``httpx.Response`` as flat paths (see :func:`parse`); a huge body as its digest."""
+    if len(response.content) > DIGEST_OVER:
+        import hashlib
+
+        flat = parse(response.status_code, "", response.headers.multi_items())
+        flat["$body.sha256"] = hashlib.sha256(response.content).hexdigest()
+        return flat
+    return parse(response.status_code, response.text, response.headers.multi_items())
+
+
+def identical(first, second) -> bool:
+    """Two ``httpx.Response`` objects with the same status, bytes and compared headers: the common case,
+    decided without parsing either body."""
+    return (first.status_code == second.status_code and first.content == second.content
+            and _compared_headers(first) == _compared_headers(second))
+
+
+def _compared_headers(response) -> list[tuple[str, str]]:
+    return sorted((k.lower(), v) for k, v in response.headers.multi_items() if k.lower() not in IGNORED_HEADERS)
 
 
 def calibrate(first: dict, second: dict, volatile: Iterable[str] = ()) -> set[str]:
@@ -50,14 +95,27 @@ def _leaf(path: str) -> str:
 
 
 def differences(base: dict, twin: dict, mask: set[str]) -> list[tuple[str, object, object]]:
-    """(path, base value, twin value) for every unmasked difference, sorted by path."""
+    """(path, base value, twin value) for every unmasked difference: status, then body, then headers."""
     diffs = []
-    for path in sorted(base.keys() | twin.keys()):
+    for path in sorted(base.keys() | twin.keys(), key=_rank):
         if path in mask or _masked_prefix(path, mask):
             continue
         if base.get(path, "<absent>") != twin.get(path, "<absent>"):
             diffs.append((path, base.get(path, "<absent>"), twin.get(path, "<absent>")))
     return diffs
+
+
+def _rank(path: str) -> tuple[int, str]:
+    return (0 if path == "$status" else 2 if path.startswith(HEADER) else 1), path
+
+
+def locus(path: str) -> str:
+    """What the finding's id names: the header, or the body field (no list index: stable across data)."""
+    if path == "$status":
+        return "status"
+    if path.startswith(HEADER):
+        return "header:" + path[len(HEADER):]
+    return path.split("]")[-1].lstrip(".") if "[" in path else path.split(".")[-1]
 
 
 def _masked_prefix(path: str, mask: set[str]) -> bool:

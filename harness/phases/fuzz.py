@@ -10,9 +10,10 @@ import random
 
 
 async def run(ctx) -> None:
-    builder = ctx.builder(random.Random(ctx.opt.seed))
-    rng = random.Random(ctx.opt.seed * 7919)
     for op in ctx.operations:
+        # Seeded per operation: an xdist share of the operations draws the same attacks as a serial run.
+        builder = ctx.builder(random.Random(f"{ctx.opt.seed}:{op.label}"))
+        rng = random.Random(f"{ctx.opt.seed * 7919}:{op.label}")
         for template in ctx.templates[op.label][1:]:
             for p in ctx.principals:
                 probe = builder.own(op, template, p)
@@ -22,4 +23,5 @@ async def run(ctx) -> None:
                     attacks = builder.foreign_ids(op, template, p, victim) + builder.tamper(op, template, p, victim)
                     if attacks:
                         probe = rng.choice(attacks)
-                await ctx.exchange.send(ctx.target.clients[p.name], p, probe, "fuzz")
+                await ctx.exchange.submit(ctx.target.clients[p.name], p, probe, "fuzz")
+        await ctx.exchange.drain()  # live targets: an operation's requests are all in before the next one's

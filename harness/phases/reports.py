@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 
+from harness.exchange import QUERY
 from harness.findings import Request
 from harness.fuzz import operations as ops_mod
 from harness.fuzz.probes import Probe
 from harness.oracles import foreign_rows
-from harness.queries import generate as generate_params
+from harness.queries import every_value, generate as generate_params
 from harness.scenario import Principal
 
 
@@ -27,10 +28,19 @@ async def run(ctx) -> None:
                     in_database(ctx, ctx.run_db, query, params, p)
                 if query.endpoint:
                     await over_http(ctx, query, params, p)
+        if getattr(ctx.profile, "depth", False):  # every enum value once, the allowed principals taking turns
+            allowed = [p for p in ctx.principals if p.role in query.roles]
+            for i, params in enumerate(every_value(query) if allowed else ()):
+                p = allowed[i % len(allowed)]
+                if ctx.run_db is not None:
+                    in_database(ctx, ctx.run_db, query, params, p)
+                if query.endpoint:
+                    await over_http(ctx, query, params, p)
 
 
 def in_database(ctx, db, query, params: dict, p: Principal) -> list | None:
     ex = ctx.exchange
+    ex.budget.check()  # a query run is a request too: none past a deadline
     try:
         rows = ctx.scenario.run_query(db, query, params, p)
     except Exception as exc:  # the query rejected these parameters: not a leak, not coverage
@@ -48,10 +58,14 @@ def in_database(ctx, db, query, params: dict, p: Principal) -> list | None:
 
 async def over_http(ctx, query, params: dict, p: Principal) -> None:
     method, path = query.endpoint
-    match = next(((op, found) for op in ctx.operations if op.method == method
+    match = next(((op, found) for op in ctx.spec_operations or ctx.operations if op.method == method
                   and (found := op.match(path)) is not None), None)
     # An endpoint missing from the spec is still attacked, but cannot count as the spec's coverage.
     op, path_params = match or (ops_mod.Operation(method, path, None, has_body=True), {})
     body = json.loads(json.dumps(params, default=str))  # dates and decimals as JSON strings
-    await ctx.exchange.send(ctx.target.clients[p.name], p, Probe(op, path_params, {}, {}, body), "reports",
-                            record=match is not None)
+    token = QUERY.set(query.name)  # what this request finds belongs to the query, not to the endpoint
+    try:
+        await ctx.exchange.send(ctx.target.clients[p.name], p, Probe(op, path_params, {}, {}, body), "reports",
+                                record=match is not None)
+    finally:
+        QUERY.reset(token)
