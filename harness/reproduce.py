@@ -33,6 +33,7 @@ async def _replay(ctx, finding: dict):
     from harness.exchange import Exchange
     from harness.fuzz.operations import load_operations
     from harness.fuzz.probes import probe_from_request
+    from harness.oracles import foreign_rows
     from harness.oracles.write_isolation import ChangeLog
     from harness.target import Target
     from harness.world import seed_template
@@ -56,6 +57,7 @@ async def _replay(ctx, finding: dict):
             digests = ChangeLog(conn, ctx.world.tenant_columns)
             await digests.start()
             ex = Exchange(ctx.index, ctx.ids, Coverage([], [], set()), ctx.slugs, ctx.opt.seed, digests)
+            ex.checks.append(foreign_rows.url_check(operations))  # as the scan: a Location naming a foreign object
             response = await ex.send(client, principal, probe, "replay")
         await target.close()
         return response, list(ex.findings.values())

@@ -7,7 +7,7 @@ how the app runs them, and which fields legitimately vary. Phoenix is one scenar
 (``scenarios/phoenix.py``); a user's own app is another. The harness knows nothing else of the target.
 
 Load one with :func:`load_scenario` from a Python file that defines ``SCENARIO`` (an instance) or a
-``scenario()`` factory.
+``scenario()`` factory, or from a TOML file (:mod:`harness.declarative`).
 """
 
 from __future__ import annotations
@@ -101,8 +101,19 @@ class Scenario:
     tenant_headers: tuple[str, ...] = ("X-Tenant-ID", "X-Tenant", "X-Org-ID")
     #: Query/body parameter names that name a tenant.
     tenant_params: tuple[str, ...] = ("tenant_id", "tenant", "org_id")
-    #: Path/query/body id parameter name -> table, where naming alone does not tell.
+    #: Parameter (or path segment) name -> what it names, where naming alone does not tell: ``"table"``
+    #: (its key) or ``"table.column"`` (``"ws": "workspaces.slug"``, ``"number": "accounts.number"``;
+    #: ``"members": "memberships"`` for the resource type of ``/w/{ws}/members``). A parameter naming the
+    #: tenants' own table is the tenant in the path (harness/fuzz/resources.py).
     resource_aliases: dict[str, str] = {}
+    #: Values the spec cannot give, by parameter name or per operation (``{"METHOD /path": {name: ...}}``):
+    #: a list, or ``"table.column"`` for the principal's own values of that column (every row's for a
+    #: shared table): the currency codes the data uses, an existing user's e-mail (harness/fuzz/fill.py).
+    parameter_values: dict[str, Any] = {}
+    #: Make the strings generated for a principal's unsafe request unique to it and to the request (a
+    #: short suffix the schema allows), so a column unique across the database does not answer every
+    #: principal after the first with 409 (harness/fuzz/unique.py).
+    unique_values: bool = True
 
     # -- the world ---------------------------------------------------------------------------------
     def generate_world(self, seed: int) -> World:
@@ -145,12 +156,49 @@ class Scenario:
         """Run ``query`` in the database exactly as the app does for ``principal``."""
         raise ScenarioError(f"{type(self).__name__} declares queries but not run_query")
 
+    # -- live services (harness/declarative.py fills these from TOML; a Python subclass may set them) ----
+    #: How a principal logs in (:class:`harness.auth.LoginSpec`: JSON, form, multipart, header, cookie,
+    #: API key, hook); None keeps ``login_request`` / ``auth_headers``.
+    login: Any = None
+    #: How fresh principals are signed up every run (:class:`harness.auth.SignupSpec`); None: they exist.
+    signup: Any = None
+    #: Honour the spec's ``servers[0].url`` (requests go to the base URL + that path).
+    honour_servers: bool = True
+    #: Dangerous operations (:mod:`harness.safety`) the scan may nevertheless send on a live target.
+    allow_operations: tuple[str, ...] = ()
+    #: Objects created through the API per principal and resource type (live targets without a world).
+    api_seed: int = 2
+    #: Create operations the API seeding must not use.
+    seed_skip: tuple[str, ...] = ()
+    #: Resource type -> the response field that is its key when it is not ``id`` (e.g. a slug).
+    resource_keys: dict[str, str] = {}
+    #: Body values per operation ("METHOD /path" -> {field: value}) where the request schema is too loose.
+    body_hints: dict[str, dict] = {}
+    #: Live-target limits (None: the command line's or the harness's defaults).
+    rate_limit: float | None = None
+    timeout: float | None = None
+    concurrency: int | None = None
+
+    def login_spec(self):
+        return self.login
+
+    # -- accepted findings (harness/waivers.py) ------------------------------------------------------------
+    #: Findings accepted for now: dicts (or harness.waivers.Waiver) with ``id``, or ``kind`` and
+    #: ``operation``; ``reason`` (required) and ``expires`` (ISO date, optional). A waived finding stays
+    #: in every report, marked, and does not fail the scan; an expired waiver no longer applies; a
+    #: waiver that matches nothing is reported as stale.
+    waivers: tuple = ()
+
 
 def load_scenario(path: str | Path) -> Scenario:
     """Import a scenario file; a one-line :class:`ScenarioError` if it is missing or malformed."""
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"scenario file {path} does not exist (pass --harness-scenario PATH)")
+    if path.suffix == ".toml":
+        from harness import declarative
+
+        return declarative.load(path)
     module_name = f"_harness_scenario_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)

@@ -3,6 +3,11 @@
 A scenario generates the rows (``dict[table, list[row]]`` in foreign-key order); the harness writes
 them once into a template database, then clones the template (``CREATE DATABASE … TEMPLATE``) for
 each run, worker or twin: cloning a 200-row or a 200,000-row world costs the same file copy.
+
+Rows carry their keys explicitly (a world is the same byte for byte from a seed), and COPY never calls
+``nextval()``: a serial or identity column's sequence would still hand out 1 and the app's first
+INSERT would collide with a seeded row. So after the world is written every sequence owned by a column
+is moved past the largest value in that column (:func:`advance_sequences`), from the catalogue alone.
 """
 
 from __future__ import annotations
@@ -55,13 +60,52 @@ def write_tables(conn, tables: Rows) -> int:
     return total
 
 
+_OWNED_SEQUENCES = """
+SELECT s.oid::regclass::text, t.oid::regclass::text, a.attname, q.seqincrement, q.seqmin, q.seqmax
+FROM pg_class s
+JOIN pg_sequence q ON q.seqrelid = s.oid
+JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+    AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+JOIN pg_class t ON t.oid = d.refobjid
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+JOIN pg_namespace n ON n.oid = s.relnamespace
+WHERE s.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND format_type(a.atttypid, NULL) IN ('smallint', 'integer', 'bigint')
+ORDER BY 1
+"""
+
+
+def advance_sequences(conn) -> dict[str, int]:
+    """Move every sequence owned by a column (serial, identity) past the largest value in that column.
+
+    Never moves a sequence back, leaves empty columns and descending sequences alone; returns
+    sequence -> the value it now last handed out, for the ones it moved.
+    """
+    moved = {}
+    for seq, table, column, step, low, high in conn.execute(_OWNED_SEQUENCES).fetchall():
+        if step < 0:
+            continue
+        top = conn.execute(sql.SQL("SELECT max({}) FROM {}").format(
+            sql.Identifier(column), sql.SQL(table))).fetchone()[0]
+        last, called = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(sql.SQL(seq))).fetchone()
+        current = last if called else last - step
+        if top is None or top <= current:
+            continue
+        value = min(max(top, low), high)
+        conn.execute("SELECT setval(%s::regclass, %s, true)", [seq, value])
+        moved[seq] = value
+    return moved
+
+
 def seed_template(server, scenario, world: World, name: str) -> str:
-    """Create database ``name``, install the scenario's schema and COPY the world in; returns its
-    superuser DSN. Runs, twins, reproductions and benchmarks all clone such a template."""
+    """Create database ``name``, install the scenario's schema, COPY the world in and advance the
+    sequences past it; returns its superuser DSN. Runs, twins, reproductions and benchmarks all clone
+    such a template."""
     import psycopg
 
     admin = server.create_database(name)
     scenario.install(admin)
     with psycopg.connect(admin) as conn:
         write_tables(conn, world.tables)
+        advance_sequences(conn)
     return admin
