@@ -32,6 +32,7 @@ from harness.db import provide_server
 from harness.exchange import Exchange
 from harness.fuzz import operations as ops_mod
 from harness.oracles import foreign_rows
+from harness.oracles.readback import ReadBack
 from harness.oracles.references import References
 from harness.oracles.write_isolation import ChangeLog, Digests
 from harness.scenario import Scenario
@@ -122,8 +123,6 @@ class Campaign:
 
     async def _run_live(self, ctx: RunContext) -> dict:
         target = live.target(self.scenario, self.opt)
-        if "noninterference" in ctx.phases:
-            ctx.skipped.append("non-interference: needs twin databases, which a live target does not have")
         if self.opt.target_db_url:
             async with await psycopg.AsyncConnection.connect(self.opt.target_db_url, autocommit=True) as conn:
                 digests = Digests(conn, ctx.world.tenant_columns)
@@ -166,6 +165,8 @@ class Campaign:
             ctx.exchange.checks.append(foreign_rows.url_check(ctx.spec_operations or operations))
             if ctx.profile.depth and changes is not None:  # rows a request writes point into their own tenant
                 ctx.exchange.checks.append(await References(changes.conn, ctx.world, ctx.log).start())
+            if changes is None:  # no database tells what a write did: the owners read their objects back
+                ctx.exchange.readback = ReadBack(ctx)
             live.configure(ctx)  # live: requests in flight, rate limit
             t = time.monotonic()
             # The stateful phase attacks every consumer of what its share creates, whoever's share it is.
@@ -178,7 +179,9 @@ class Campaign:
             # and stateful phases write to it: a deep run deletes enough rows that queries run afterwards
             # would return nothing (a vacuous pass). The sweep's writes are one per principal and op.
             for name in ctx.phases:
-                if name == "noninterference" or (name == "reports" and not ctx.queries):
+                # In-process twins are other apps on clones, run once this target is closed; a live
+                # target's twin is the target itself, changed through its API (harness.phases.live_twins).
+                if (name == "noninterference" and ctx.server is not None) or (name == "reports" and not ctx.queries):
                     continue
                 if name == "audit" and self.opt.shard and self.opt.shard[0] != 0:
                     continue  # the database is one: the first share audits it

@@ -57,6 +57,8 @@ class Options:
     shard: tuple[int, int] | None = None
     #: A template already seeded with this seed's world on the server (shared by xdist workers).
     template_db: str | None = None
+    #: A waivers file kept under version control (TOML ``[[waivers]]`` or JSON), added to the scenario's.
+    waivers_file: str | None = None
 
 
 def select_phases(profile: Profile, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -130,7 +132,10 @@ class RunContext:
         ctx.ids.reserve(v for p in principals for v in p.credentials.values())  # logins: never moved
         if opt.phases is not None:
             ctx.skipped += [f"phase {ph}: not selected" for ph in PHASES if ph not in phases]
-        ctx.waivers = waivers.parse(getattr(scenario, "waivers", ()))  # a malformed waiver: one line, now
+        declared = list(getattr(scenario, "waivers", ()) or ())
+        for path in filter(None, (getattr(scenario, "waivers_file", None), opt.waivers_file)):
+            declared += waivers.load(path)
+        ctx.waivers = waivers.parse(declared)  # a malformed waiver: one line, now
         ctx.log(f"world seed={opt.seed}: {sum(map(len, world.tables.values()))} rows, {len(tenants)} tenants, "
                 f"{len(principals)} principals, {len(ctx.index)} markers ({time.monotonic() - t:.2f}s)")
         return ctx

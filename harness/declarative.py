@@ -130,6 +130,12 @@ class DeclarativeScenario(Scenario):
             raise ScenarioError(f'{source}: waivers must be [[waivers]] tables, e.g. [[waivers]] kind = "object-level", '
                                 f'operation = "DELETE /notes/{{id}}", reason = "..."')
         self.waivers = [dict(w) for w in waivers]
+        waivers_file = data.get("waivers_file")
+        if waivers_file is not None and not isinstance(waivers_file, str):
+            raise ScenarioError(f'{source}: waivers_file must be a path, e.g. waivers_file = "waivers.toml"')
+        # Relative to the scenario file, like every other path it names.
+        folder = Path(source.split(" [", 1)[0]).parent
+        self.waivers_file = str(folder / waivers_file) if waivers_file else None
 
     # -- parsing ---------------------------------------------------------------------------------------
     def _tenancy(self, tenancy: dict) -> None:

@@ -51,6 +51,10 @@ class Observation:
     response: httpx.Response
     #: What an unsafe request wrote (set by ``check_writes``; later checks read it, the log is drained once).
     changes: list | None = None
+    #: The owner's view of the attacked foreign object, read before the request (harness.oracles.readback).
+    before: object = None
+    #: What the request did to that object: "changed", "unchanged", or None when nothing can tell.
+    effect: str | None = None
 
     @property
     def status(self) -> int:
@@ -79,10 +83,16 @@ class Exchange:
         self.server_errors = 0
         self.transport_errors: list[str] = []
         self.started = time.monotonic()
-        self.checks: list[Check] = [check_foreign_rows, check_object_level, check_function_level]
+        self.checks: list[Check] = [check_foreign_rows]
         if digests is not None:
             self.checks.append(check_writes)
-        self.checks.append(learn)
+        self.checks += [check_read_back, check_object_level, check_function_level, learn]
+        #: Reads a foreign object back as its owner around an unsafe attack on it (live targets without a
+        #: database: harness.oracles.readback.ReadBack); None where the database tells what was written.
+        self.readback = None
+        #: Tenants born during the run (tenant id -> the principal whose request created it): what that
+        #: principal writes there is its own, not a cross-tenant write.
+        self.created_tenants: dict[str, str] = {}
         #: Live targets: requests in flight at once (1: one at a time, as in-process runs must be) and a
         #: rate limit (harness.safety.RateLimit); see :meth:`submit`.
         self.concurrency = 1
@@ -114,9 +124,9 @@ class Exchange:
             self.findings[finding.id] = finding
 
     def finding(self, kind: str, oracle: str, phase: str, operation: str, p: Principal, victim: str,
-                evidence: str, request: Request | None, status: int | None, locus: str) -> None:
+                evidence: str, request: Request | None, status: int | None, locus: str, field: str = "") -> None:
         self.add(Finding(kind, oracle, phase, operation, p.name, p.role, victim, evidence, request, status,
-                         self.seed, locus, query=QUERY.get()))
+                         self.seed, locus, query=QUERY.get(), field=field))
 
     # -- one request -----------------------------------------------------------------------------------
     async def send(self, client: httpx.AsyncClient, p: Principal, probe: Probe, phase: str,
@@ -131,6 +141,9 @@ class Exchange:
             return None
         if self.rate is not None:
             await self.rate.wait()
+        before = None
+        if self.readback is not None and probe.foreign_in_path and not op.safe and (checks is None):
+            before = await self.readback.before(p, probe)
         timeout = self.budget.request_timeout()
         try:
             response = await bounded(client.request(op.method, probe.path, params=probe.query, headers=probe.headers,
@@ -150,7 +163,7 @@ class Exchange:
         # Credentials live on the principal's client; the record says where they go, never what they are.
         sent_headers = {k: REDACTED for k in client.headers if k.lower() in SENSITIVE_HEADERS}
         request = Request(op.method, probe.url(), {**sent_headers, **probe.headers}, _recordable(body))
-        observation = Observation(p, probe, phase, request, response)
+        observation = Observation(p, probe, phase, request, response, before=before)
         for check in self.checks if checks is None else checks:
             await check(self, observation)
         return response
@@ -176,6 +189,10 @@ class Exchange:
         reads the database after each request, this is :meth:`send`.
         """
         if self.concurrency <= 1 or self._slots is None or self.digests is not None:
+            await self.send(client, p, probe, phase, record)
+            return
+        if self.readback is not None and probe.foreign_in_path and not probe.operation.safe:
+            await self.drain()  # the owner's view before and after must not race its own requests
             await self.send(client, p, probe, phase, record)
             return
         await self._slots.acquire()
@@ -274,7 +291,8 @@ async def check_foreign_rows(ex: Exchange, obs: Observation) -> None:
     parts = foreign_rows.response_parts(obs.response.headers, body_text(obs.response))
     for leak in foreign_rows.check(ex.index, p.visible, sent_text, parts):
         ex.finding("foreign-row", "foreign-row", obs.phase, probe.operation.label, p, ex.victim_label(leak.owners),
-                   f"{leak.where} field {leak.locus!r}: {leak.evidence}", obs.request, obs.status, leak.where)
+                   f"{leak.where} field {leak.locus!r}: {leak.evidence}", obs.request, obs.status, leak.where,
+                   field=leak.locus)
 
 
 async def check_function_level(ex: Exchange, obs: Observation) -> None:
@@ -289,13 +307,55 @@ async def check_function_level(ex: Exchange, obs: Observation) -> None:
 
 
 async def check_object_level(ex: Exchange, obs: Observation) -> None:
-    """An unsafe request carrying a foreign id in its path must be refused (403/404)."""
-    probe, op = obs.probe, obs.probe.operation
-    if obs.ok and not op.safe and probe.foreign_in_path:
-        victim = ex.victim_label({probe.victim})
-        ex.finding("object-level", "object-level", obs.phase, op.label, obs.principal, victim,
-                   f"{op.method} with {victim}'s id ({', '.join(probe.notes)}) answered {obs.status}: "
-                   f"a foreign object must be refused with 403/404", obs.request, obs.status, "path-id")
+    """An unsafe request carrying a foreign id in its path must be refused (403/404).
+
+    When the database or a read-back tells what the 2xx did: a change is write isolation's finding,
+    and no change makes this a note (the app answered 2xx and did nothing: sloppy, not a leak). When
+    nothing can tell, the 2xx itself is the finding."""
+    probe, op, p = obs.probe, obs.probe.operation, obs.principal
+    if not (obs.ok and not op.safe and probe.foreign_in_path):
+        return
+    effect = obs.effect
+    if effect is None and obs.changes is not None:
+        effect = "changed" if any(c.tenant not in p.visible for c in obs.changes) else "unchanged"
+    if effect == "changed":
+        return
+    victim = ex.victim_label({probe.victim})
+    evidence = f"{op.method} with {victim}'s id ({', '.join(probe.notes)}) answered {obs.status}: "
+    if effect == "unchanged":
+        evidence += "it changed nothing its owner can see, but a foreign object should be refused with 403/404"
+    else:
+        evidence += "a foreign object must be refused with 403/404"
+    ex.add(Finding("object-level", "object-level", obs.phase, op.label, p.name, p.role, victim, evidence,
+                   obs.request, obs.status, ex.seed, "path-id", query=QUERY.get(),
+                   severity="note" if effect == "unchanged" else "error"))
+
+
+async def check_read_back(ex: Exchange, obs: Observation) -> None:
+    """Live targets without a database: what a 2xx to an attack did, read back by the object's owner
+    (a foreign object) or by the principal itself (its own object given a foreign reference)."""
+    rb = ex.readback
+    if rb is None or not obs.ok or obs.probe.operation.safe:
+        return
+    probe, p = obs.probe, obs.principal
+    if obs.before is not None:
+        found = await rb.effect(obs, obs.before)
+        if found is None:
+            return
+        obs.effect, what = found
+        if obs.effect == "changed":
+            victim = ex.victim_label({probe.victim})
+            ex.finding("write-isolation", "read-back", obs.phase, probe.operation.label, p, victim,
+                       f"{probe.operation.method} with {victim}'s id ({', '.join(probe.notes)}) answered "
+                       f"{obs.status}, and {what}", obs.request, obs.status, "read-back")
+    elif probe.attack == "foreign-id" and probe.victim and not probe.foreign_in_path:
+        kept = await rb.kept_reference(p, probe, obs.response)
+        if kept is not None:
+            field, what = kept
+            victim = ex.victim_label({probe.victim})
+            ex.finding("cross-reference", "read-back", obs.phase, probe.operation.label, p, victim,
+                       f"body field {field!r} set to {victim}'s {probe.body.get(field)!r} answered {obs.status}, "
+                       f"and {what}", obs.request, obs.status, f"field:{field}")
 
 
 async def check_writes(ex: Exchange, obs: Observation) -> None:
@@ -304,8 +364,12 @@ async def check_writes(ex: Exchange, obs: Observation) -> None:
     if probe.operation.safe:
         return
     obs.changes = await ex.digests.changes()
+    born = {c.tenant for c in obs.changes if c.inserted and ex.ids.is_tenant_table(c.table)
+            and c.tenant not in ex.slugs and c.tenant not in ex.created_tenants}
+    for tenant in born:  # a sign-up, a new workspace: a tenant nobody knew, made by this very request
+        ex.created_tenants[tenant] = p.name
     for change in obs.changes:
-        if change.tenant in p.visible:
+        if change.tenant in p.visible or ex.created_tenants.get(change.tenant) == p.name:
             continue
         mass = bool(change.inserted) and probe.attack == "tamper"
         kind = "mass-assignment" if mass else "write-isolation"
@@ -329,9 +393,13 @@ async def learn(ex: Exchange, obs: Observation) -> None:
             name, ref = innermost
             ids.remove(ref.table, probe.path_params[name], ref.column, tenant)
         return
-    if probe.attack == "collide" and isinstance(probe.body, dict):
-        for value in probe.body.values():  # another tenant's values, written here: this tenant's too
-            ex.index.share(value, tenant)
+    if not op.safe and not probe.foreign_in_path and probe.attack != "tamper" and isinstance(probe.body, dict):
+        # Whatever P wrote into its own tenant is now that tenant's too (another tenant's unique value,
+        # a foreign id it was allowed to reference): P reading it back later is reflection, not a leak.
+        # The write itself is judged by write isolation, cross-reference and read-back.
+        for value in foreign_rows._scalars(probe.body):
+            if isinstance(value, str) and ex.index.scan_any(value):
+                ex.index.share(value, tenant)
     table = ids.table_of_path(op.path)
     if not table or "json" not in response.headers.get("content-type", "") or len(response.content) > LEARN_LIMIT:
         return  # a huge body is scanned for markers, not parsed: memory stays a small multiple of it

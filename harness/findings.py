@@ -16,6 +16,8 @@ import shlex
 from dataclasses import asdict, dataclass, field
 
 EXCERPT = 60
+#: No finding's evidence is longer than this, in any report: an excerpt, never a dump.
+EVIDENCE_MAX = 500
 REDACTED = "***"
 SENSITIVE_HEADERS = {"authorization", "cookie", "x-api-key", "proxy-authorization"}
 
@@ -68,8 +70,17 @@ class Finding:
     #: The reporting query a finding belongs to when an endpoint ran it (``POST /api/reports/{name}``):
     #: one endpoint serves many queries, each its own bug.
     query: str = ""
+    #: ``error`` fails the scan; ``warning`` fails only the ``release`` profile (a statement no finding
+    #: explains reads a tenant table unprotected); ``note`` is reported and never fails (a 2xx to a
+    #: foreign object that changed nothing).
+    severity: str = "error"
+    #: The JSON field (or header) that carried a leaked value, when known: what a waiver of a public
+    #: field names. Not part of the id (one finding per leaking operation and role, not per field).
+    field: str = ""
 
     def __post_init__(self):
+        if len(self.evidence) > EVIDENCE_MAX:
+            self.evidence = self.evidence[:EVIDENCE_MAX - 1] + "…"
         if not self.id:
             # A templated endpoint's finding is the query's bug, whichever role ran it: one per query.
             key = "|".join([self.kind, self.operation, f"query:{self.query}" if self.query else self.role,

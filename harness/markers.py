@@ -215,6 +215,10 @@ class OwnershipIndex:
                     if start < base + SCAN_WINDOW:
                         yield Hit(marker, owners, start, base + end + 1)
 
+    def scan_any(self, text: str) -> bool:
+        """Whether ``text`` holds any marker."""
+        return next(iter(self.scan(text)), None) is not None
+
     def foreign_hits(self, text: str, visible: frozenset[str]) -> list[Hit]:
         """Markers in ``text`` none of whose owners is visible: each is a leak, unless it lies inside a
         longer marker that is visible (an own slug ``acme-tools-2`` made after a foreign ``acme-tools``

@@ -42,6 +42,7 @@ class Pair:
     reasons: dict = field(default_factory=dict)
     findings: list[dict] = field(default_factory=list)  # active
     waived: list[dict] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)  # reported, not failing (see :func:`blocking`)
 
 
 @dataclass
@@ -75,11 +76,17 @@ class RunModel:
     # -- questions every report asks ----------------------------------------------------------------
     @property
     def active(self) -> list[dict]:
-        return [f for f in self.findings if not f.get("waived")]
+        """Findings that fail the scan: not waived, and blocking at this run's profile."""
+        return [f for f in self.findings if not f.get("waived") and blocking(f, self.run)]
 
     @property
     def waived(self) -> list[dict]:
         return [f for f in self.findings if f.get("waived")]
+
+    @property
+    def notes(self) -> list[dict]:
+        """Findings reported for the reader that do not fail this run (notes; warnings below release)."""
+        return [f for f in self.findings if not f.get("waived") and not blocking(f, self.run)]
 
     @property
     def incomplete(self) -> str | None:
@@ -119,7 +126,8 @@ class RunModel:
 
     def summary(self) -> dict:
         tests = self.test_counts()
-        return {"findings": len(self.active), "waived": len(self.waived), **self.pair_counts(),
+        return {"findings": len(self.active), "waived": len(self.waived), "notes": len(self.notes),
+                **self.pair_counts(),
                 "operations": len(self.operations), "operations_covered": self.operations_covered(),
                 "queries": len(self.queries), "queries_covered": self.queries_covered(),
                 "tests": tests, "ok": self.ok, "incomplete": self.incomplete, "problems": list(self.problems),
@@ -140,7 +148,7 @@ class RunModel:
                 out.update(runs=pair.requests, rows=pair.ok)
             out.update(forbidden=pair.status == FORBIDDEN, status=pair.status, reason=pair.reason,
                        findings=[f["id"] for f in pair.findings], waived=[f["id"] for f in pair.waived],
-                       test=test.outcome)
+                       notes=[f["id"] for f in pair.notes], test=test.outcome)
             return out
 
         summary_test = verdicts["test_scan[summary]"]
@@ -155,6 +163,13 @@ class RunModel:
 
 
 # -- judging --------------------------------------------------------------------------------------------
+def blocking(f: dict, run: dict) -> bool:
+    """Whether a (not waived) finding fails the scan: errors always, warnings in the ``release``
+    profile only, notes never."""
+    severity = f.get("severity") or "error"
+    return severity == "error" or (severity == "warning" and run.get("profile") == "release")
+
+
 def gates_for(phases, selected: bool) -> dict:
     """What the chosen phases can establish: the coverage gates, and whether a stale waiver counts."""
     reach = {REACH.get(ph) for ph in phases}
@@ -239,6 +254,8 @@ def _pair_test(function: str, pair: Pair, unit: str) -> Test:
     if pair.status == UNREACHED:
         return Test(function, tid, SKIPPED, pair.reason or "not exercised")
     note = f"{len(pair.waived)} waived finding(s): " + ", ".join(f["id"] for f in pair.waived) if pair.waived else ""
+    if pair.notes:
+        note = "; ".join(filter(None, [note, f"{len(pair.notes)} note(s): " + ", ".join(f["id"] for f in pair.notes)]))
     return Test(function, tid, PASSED, note)
 
 
@@ -306,8 +323,7 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
             attached = op_findings.get((op, p), [])
             pairs[(op, p)] = Pair(OPERATION, op, p, status, reason, int(row.get("requests") or 0),
                                   int(row.get("ok") or 0), dict(row.get("statuses") or {}),
-                                  dict(row.get("reasons") or {}), [f for f in attached if not f["waived"]],
-                                  [f for f in attached if f["waived"]])
+                                  dict(row.get("reasons") or {}), *_split(attached, run))
     qrows = {(str(q.get("query")), str(q.get("principal"))): q for q in query_rows}
     query_pairs = {}
     for q in queries:
@@ -315,9 +331,9 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
             row = qrows.get((q, p), {})
             status, reason = query_status(row, gates, incomplete)
             attached = q_findings.get((q, p), [])
+            active, waived, notes = _split(attached, run)
             query_pairs[(q, p)] = Pair(QUERY, q, p, status, reason, int(row.get("runs") or 0),
-                                       int(row.get("rows") or 0), findings=[f for f in attached if not f["waived"]],
-                                       waived=[f for f in attached if f["waived"]])
+                                       int(row.get("rows") or 0), findings=active, waived=waived, notes=notes)
 
     # Problems: what fails the summary test besides the findings it carries.
     if gates["queries"]:
@@ -340,6 +356,12 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
         model.tests.append(Test("test_query", "no-queries", SKIPPED, "the scenario declares no reporting queries"))
     model.tests.append(_summary_test(model))
     return model
+
+
+def _split(attached: list[dict], run: dict) -> tuple[list[dict], list[dict], list[dict]]:
+    """(active, waived, notes) of a pair's findings."""
+    return ([f for f in attached if not f["waived"] and blocking(f, run)], [f for f in attached if f["waived"]],
+            [f for f in attached if not f["waived"] and not blocking(f, run)])
 
 
 def _summary_test(model: RunModel) -> Test:

@@ -41,6 +41,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seconds the whole scan may take (default: the profile's); then it stops, writes its "
                          "reports marked incomplete and exits 124")
     group.addoption("--harness-debug", action="store_true", help="print the traceback of a set-up error")
+    group.addoption("--harness-waivers", metavar="FILE", default=None,
+                    help="waivers file kept under version control (TOML [[waivers]] or JSON), added to the scenario's")
     group.addoption("--harness-phases", metavar="LIST", default=None,
                     help="comma list of phases to run (audit,replay,sweep,reports,fuzz,stateful,noninterference); "
                          "default: the profile's")

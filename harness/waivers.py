@@ -1,7 +1,10 @@
 """Waivers: a finding the team has accepted for now, kept in every report but not failing the scan.
 
-A waiver names one finding by its stable id, or a class of them by (kind, operation); it must say why
-(``reason``) and may say until when (``expires``, an ISO date). A waiver past its date no longer
+A waiver names one finding by its stable id, or a class of them by (kind, operation), narrowed if need
+be to the field that carried the value (``field``: a public ``display_name``, not the whole row) and to
+the role that saw it (``role``); it must say why (``reason``) and may say until when (``expires``, an
+ISO date). Waivers live in the scenario, or in a file kept under version control (``--waivers FILE``,
+TOML ``[[waivers]]`` or a JSON list). A waiver past its date no longer
 applies: the finding fails the scan again and the report says the waiver expired. A waiver that
 matches nothing is stale (the bug was fixed, or the id changed) and is reported as a problem, so the
 list cannot silently grow into a blanket exception.
@@ -23,6 +26,9 @@ class Waiver:
     #: An operation label ("GET /api/x") or a query ("query name"), as findings name them.
     operation: str | None = None
     expires: str | None = None  # ISO date, inclusive
+    #: Only findings whose value came in this JSON field (or header), and only for this role.
+    field: str | None = None
+    role: str | None = None
 
     def __post_init__(self):
         if not str(self.reason or "").strip():
@@ -37,9 +43,14 @@ class Waiver:
                                     "(YYYY-MM-DD)") from None
 
     def describe(self) -> str:
-        return self.id or f"{self.kind or '?'} on {self.operation or '?'}"
+        text = self.id or f"{self.kind or '?'} on {self.operation or '?'}"
+        return text + (f" field {self.field}" if self.field else "") + (f" for role {self.role}" if self.role else "")
 
     def matches(self, finding: dict) -> bool:
+        if self.field and finding.get("field") != self.field:
+            return False
+        if self.role and finding.get("role") != self.role:
+            return False
         if self.id:
             return finding.get("id") == self.id
         names = {finding.get("operation")} | ({f"query {finding['query']}"} if finding.get("query") else set())
@@ -59,10 +70,10 @@ def parse(entries) -> list[Waiver]:
         if isinstance(entry, Waiver):
             out.append(entry)
         elif isinstance(entry, dict):
-            unknown = sorted(set(entry) - {"reason", "id", "kind", "operation", "expires"})
+            unknown = sorted(set(entry) - {"reason", "id", "kind", "operation", "expires", "field", "role"})
             if unknown:
                 raise ScenarioError(f"waiver {entry!r}: unknown field(s) {', '.join(unknown)} "
-                                    "(use id or kind+operation, reason, expires)")
+                                    "(use id or kind+operation, reason, expires, and optionally field, role)")
             fields = {k: (str(v) if v is not None else None) for k, v in entry.items()}
             out.append(Waiver(**{"reason": "", **fields}))
         else:
@@ -78,3 +89,28 @@ def today(started: str | None) -> dt.date:
         except ValueError:
             pass
     return dt.date.today()
+
+
+def load(path) -> list[dict]:
+    """The waivers of a file kept under version control: TOML (``[[waivers]]`` tables) or JSON (a list,
+    or ``{"waivers": [...]}``). A missing or malformed file is one line naming it."""
+    import json
+    import tomllib
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        raw = file.read_text()
+    except OSError as exc:
+        raise ScenarioError(f"waivers file {file}: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(raw) if file.suffix == ".json" else tomllib.loads(raw)
+    except ValueError as exc:
+        raise ScenarioError(f"waivers file {file} is not valid {'JSON' if file.suffix == '.json' else 'TOML'}: "
+                            f"{exc}") from None
+    entries = data.get("waivers", []) if isinstance(data, dict) else data
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ScenarioError(f'waivers file {file}: expected [[waivers]] tables, e.g. [[waivers]] kind = "foreign-row", '
+                            f'operation = "GET /users", field = "display_name", reason = "…"')
+    parse(entries)  # a bad entry is one line now, not at the end of the scan
+    return entries

@@ -49,7 +49,7 @@ def scan(ctx: Context, clients: int, subsidiaries: int, depth: bool = True) -> d
         scenario = PhoenixScenario(clients=clients, subsidiaries=subsidiaries)
         t = clock()
         doc = Campaign(scenario, Options(seed=ctx.seed, profile="pr", db_url=ctx.server.admin_dsn,
-                                         verbose=True)).run()
+                                         verbose=True, phases=ctx.scan_phases)).run()
         seconds = clock() - t
     run_ = doc["run"]
     return {"clients": clients, "subsidiaries": subsidiaries, "tenants": clients * subsidiaries,

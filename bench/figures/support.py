@@ -38,6 +38,12 @@ class Context:
     quick: bool = False
     seed: int = 1
 
+    @property
+    def scan_phases(self) -> tuple[str, ...] | None:
+        """Phases of the whole-scan figures: all of the profile's, or only the sweep in ``--quick`` (the
+        smoke test checks that each figure runs and what it reports, not how long a full scan takes)."""
+        return ("sweep",) if self.quick else None
+
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")

@@ -28,6 +28,7 @@ def scan(ctx: Context, out: Path, workers: int, clients: int, subsidiaries: int)
            "PHOENIX_SUBSIDIARIES": str(subsidiaries)}
     argv = [sys.executable, "-m", "harness.cli", "scan", "--scenario", "scenarios/phoenix.py", "--seed",
             str(ctx.seed), "--db-url", ctx.server.admin_dsn, "--out", str(out), "-q"]
+    argv += ["--phases", ",".join(ctx.scan_phases)] if ctx.scan_phases else []
     argv += ["--", "-n", str(workers)] if workers else []
     started = clock()
     run = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -118,6 +118,25 @@ def locus(path: str) -> str:
     return path.split("]")[-1].lstrip(".") if "[" in path else path.split(".")[-1]
 
 
+#: Characters of each differing value a finding shows: the evidence stays an excerpt, never a dump.
+CLIP = 60
+
+
+def clip_pair(base, twin, width: int = CLIP) -> tuple[str, str]:
+    """``repr`` of two differing values, each cut to a window around where they first differ."""
+    a, b = repr(base), repr(twin)
+    if len(a) <= width and len(b) <= width:
+        return a, b
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    lo = max(0, start - width // 3)
+
+    def cut(s: str) -> str:
+        hi = min(len(s), lo + width)
+        return ("…" if lo else "") + s[lo:hi] + ("…" if hi < len(s) else "")
+
+    return cut(a), cut(b)
+
+
 def _masked_prefix(path: str, mask: set[str]) -> bool:
     # A masked list length masks its items (the list itself varies between identical runs).
     head = path

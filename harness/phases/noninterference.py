@@ -61,8 +61,10 @@ class Worlds:
 
 
 async def run(ctx) -> None:
-    if ctx.server is None:
-        ctx.skipped.append("non-interference: needs twin databases, which a live target does not have")
+    if ctx.server is None:  # a live target: the twin is made through its API
+        from harness.phases import live_twins
+
+        await live_twins.run(ctx)
         return
     ids = world_ids(ctx)
     ctx.twins = {}
@@ -173,7 +175,7 @@ async def _compare(ctx, op, p: Principal, probe, worlds: Worlds, outside: frozen
         diffs = ni.differences(a, b, mask)
         if diffs:
             body = probe.body if op.has_body else None
-            _finding(ctx, op.label, p, outside, diffs, Request(op.method, probe.url(), dict(probe.headers), body),
+            report(ctx, op.label, p, outside, diffs, Request(op.method, probe.url(), dict(probe.headers), body),
                      base.status_code, mask)
     finally:
         QUERY.reset(token)
@@ -197,12 +199,14 @@ def _compare_query(ctx, query, params, p: Principal, worlds: Worlds, outside: fr
         return
     diffs = ni.differences(a, b, mask)
     if diffs:
-        _finding(ctx, f"query {query.name}", p, outside, diffs, Request("QUERY", query.name, {}, params), None, mask)
+        report(ctx, f"query {query.name}", p, outside, diffs, Request("QUERY", query.name, {}, params), None, mask)
 
 
-def _finding(ctx, label, p, outside, diffs, request, status, mask) -> None:
+def report(ctx, label, p, outside, diffs, request, status, mask,
+           twin: str = "the twin whose tenants outside V(P) ({victims}) were perturbed") -> None:
     """One finding for a differing status (the rest follows from it), else one for the body's first
-    differing path and one per differing header (an ``X-Total-Count`` is its own bug)."""
+    differing path and one per differing header (an ``X-Total-Count`` is its own bug). Values are
+    shown as excerpts around where they first differ (a whole CSV export is no evidence)."""
     ex = ctx.exchange
     victims = ex.victim_label(outside)
     if diffs[0][0] == "$status":
@@ -211,8 +215,9 @@ def _finding(ctx, label, p, outside, diffs, request, status, mask) -> None:
         body = [d for d in diffs if not d[0].startswith(ni.HEADER)]
         shown = body[:1] + [d for d in diffs if d[0].startswith(ni.HEADER)]
     for path, base_value, twin_value in shown:
-        evidence = (f"{_where(path)}: {base_value!r} in the base world, {twin_value!r} in the twin whose tenants "
-                    f"outside V(P) ({victims}) were perturbed ({len(diffs)} differing value(s); {len(mask)} "
+        base_shown, twin_shown = ni.clip_pair(base_value, twin_value)
+        evidence = (f"{_where(path)}: {base_shown} in the base world, {twin_shown} in "
+                    f"{twin.format(victims=victims)} ({len(diffs)} differing value(s); {len(mask)} "
                     f"path(s) masked by calibration)")
         ex.finding("non-interference", "non-interference", PHASE, label, p, victims, evidence, request, status,
                    f"ni:{ni.locus(path)}")

@@ -96,11 +96,18 @@ async def seed_world(ctx, principals) -> dict[str, int]:
 
 
 def register_accounts(ctx, principals) -> None:
+    """A signed-up account is an object of its principal's tenant, and what it carries of the run's
+    unique suffix (its display name, its e-mail) names that owner wherever it shows up: a directory
+    that lists every account is then seen for what it is (and waived if public by design)."""
     kind = getattr(getattr(ctx.scenario, "signup", None), "creates", None)
     for p in principals:
         account = p.credentials.get("account") or {}
         if kind and account.get("id") is not None:
             register(ctx, kind, account["id"], p.tenant, account, p)
+        run = p.credentials.get("run")
+        for value in account.values() if run else ():
+            if isinstance(value, str) and run in value:
+                ctx.index.add(value, p.tenant)
 
 
 def kind_of(ctx, name: str, path: str) -> str | None:

@@ -152,6 +152,9 @@ def render_html(view: ReportView) -> str:
     if view.waived:
         parts.append(f"<h2>Waived ({len(view.waived)})</h2>")
         parts.extend(_finding(f) for f in view.waived)
+    if view.notes:
+        parts.append(f"<h2>Notes, not failing this run ({len(view.notes)})</h2>")
+        parts.extend(_finding(f) for f in view.notes)
     if view.model.waivers:
         parts.append("<h2>Waivers</h2><ul>" + "".join(
             f"<li><code>{escape(w.get('id') or (str(w.get('kind')) + ' on ' + str(w.get('operation'))))}</code>: "

@@ -57,6 +57,11 @@ def render_markdown(view: ReportView) -> str:
         out += [f"- {_code(f.get('id'))} {_plain(f.get('kind'))} on {_code(where(f))}: "
                 f"{_plain((f.get('waived') or {}).get('reason'))}" for f in view.waived[:MAX_ROWS]]
         out.append("")
+    if view.notes:
+        out.append(f"**Notes, not failing this run ({len(view.notes)})**")
+        out += [f"- {_code(f.get('id'))} {_plain(f.get('kind'))} ({_plain(f.get('severity'))}) on {_code(where(f))}: "
+                f"{_plain(f.get('evidence'))}" for f in view.notes[:MAX_ROWS]]
+        out.append("")
     uncovered = view.uncovered()
     if uncovered:
         out.append(f"**Uncovered ({len(uncovered)})**")

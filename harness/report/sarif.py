@@ -102,7 +102,7 @@ def _result(f: dict, rule_index: dict[str, int], view: ReportView) -> dict:
     result = {
         "ruleId": kind,
         "ruleIndex": rule_index[kind],
-        "level": "error",
+        "level": LEVELS.get(str(f.get("severity") or "error"), "error"),
         "kind": "fail",
         "message": {"text": f"{sentence} (finding {f.get('id', '?')}).", "markdown": markdown},
         "locations": [location],
@@ -118,9 +118,13 @@ def _result(f: dict, rule_index: dict[str, int], view: ReportView) -> dict:
     return result
 
 
+#: SARIF result level of each finding severity (harness.findings.Finding.severity).
+LEVELS = {"error": "error", "warning": "warning", "note": "note"}
+
+
 def render_sarif(view: ReportView) -> dict:
     run = view.run
-    reported = view.findings + view.waived
+    reported = view.findings + view.waived + view.notes
     kinds = list(RULES) + sorted({str(f.get("kind", "finding")) for f in reported} - set(RULES))
     rule_index = {kind: i for i, kind in enumerate(kinds)}
     invocation: dict = {"executionSuccessful": not view.problems and not view.incomplete}

@@ -31,6 +31,8 @@ def render_terminal_view(view: ReportView) -> str:
     lines.append(view.tests_line)
     lines += [f"waived: {f.get('id')} {f.get('kind')} on {where(f)}: {_one_line((f.get('waived') or {}).get('reason'))}"
               for f in view.waived[:MAX_UNCOVERED]]
+    lines += [f"note: {f.get('id')} {f.get('kind')} on {where(f)} as {f.get('principal')}: {_one_line(f.get('evidence'))}"
+              for f in view.notes[:MAX_UNCOVERED]]
     uncovered = view.uncovered()
     if uncovered:
         lines.append(f"uncovered: {len(uncovered)}")

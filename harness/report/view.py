@@ -30,6 +30,9 @@ _VERBS = {
     "mass-assignment": "{operation} let {principal} set the tenant or owner of a row to tenant {victim}",
     "function-level": "{operation} answered {principal}, a role the scenario forbids it, with a success",
     "db-audit": "the database weakens tenant isolation at {operation}",
+    "existence": "{operation} told {principal} what exists in tenant {victim}",
+    "cross-reference": "{operation} let {principal} point its own data at tenant {victim}'s",
+    "latent": "{operation} ran SQL that reads a tenant table with no tenant protection",
 }
 _FALLBACK_VERB = "{operation} crossed the isolation boundary from {principal} into tenant {victim}"
 
@@ -89,6 +92,11 @@ class ReportView:
         return sorted(self.model.waived, key=finding_sort_key)
 
     @property
+    def notes(self) -> list[dict]:
+        """Findings reported that do not fail this run (notes; warnings below the release profile)."""
+        return sorted(self.model.notes, key=finding_sort_key)
+
+    @property
     def problems(self) -> list[str]:
         return self.model.problems
 
@@ -114,6 +122,8 @@ class ReportView:
         text = f"{n} finding{'' if n == 1 else 's'}"
         if self.waived:
             text += f" ({len(self.waived)} waived)"
+        if self.notes:
+            text += f" ({len(self.notes)} note{'' if len(self.notes) == 1 else 's'})"
         return text + (" (incomplete)" if self.incomplete else "")
 
     @property

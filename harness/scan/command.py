@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     p.add_argument("--deadline", metavar="SECONDS", help="stop the scan after this long, write the reports marked "
                                                          "incomplete and exit 124 (default: the profile's)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="tracebacks for set-up errors")
+    p.add_argument("--waivers", metavar="FILE", help="waivers file kept under version control (TOML [[waivers]] "
+                                                      "or JSON), added to the scenario's")
     p.add_argument("--phases", metavar="LIST", help="comma list: audit,replay,sweep,reports,fuzz,stateful,noninterference "
                                                      "(default: the profile's)")
     live = p.add_argument_group("live targets (harness/safety.py)")
@@ -62,7 +64,7 @@ def build_args(args: argparse.Namespace) -> list[str]:
                         ("--harness-target-db-url", args.target_db_url), ("--harness-phases", args.phases),
                         ("--harness-target-host", args.target_host), ("--harness-concurrency", args.concurrency),
                         ("--harness-rate", args.rate), ("--harness-timeout", args.timeout),
-                        ("--harness-deadline", args.deadline)):
+                        ("--harness-deadline", args.deadline), ("--harness-waivers", args.waivers)):
         if value:
             argv += [flag, str(value)]
     if args.allow_writes:

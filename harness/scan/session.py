@@ -76,7 +76,8 @@ class ScanSession:
                        deadline=scan_options.seconds(get("harness_deadline"), "--deadline"),
                        allow_writes=get("harness_allow_writes"), target_host=get("harness_target_host"),
                        concurrency=get("harness_concurrency"), rate=get("harness_rate"),
-                       timeout=scan_options.seconds(get("harness_timeout"), "--timeout"), **extra)
+                       timeout=scan_options.seconds(get("harness_timeout"), "--timeout"),
+                       waivers_file=get("harness_waivers"), **extra)
 
     def scenario(self):
         from harness.scenario import load_scenario

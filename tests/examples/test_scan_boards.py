@@ -24,18 +24,24 @@ from harness.scenario import load_scenario
 
 SCENARIO = Path(__file__).resolve().parents[2] / "examples" / "boards" / "scenario.toml"
 
-#: leak -> (finding kind, operation) the harness must report for it.
+#: leak -> (finding kind, operation) the harness must report for it, and the phases that find it.
 LEAKS = {
-    "search-all-users": ("foreign-row", "GET /notes"),
-    "file-idor": ("foreign-row", "GET /files/{id}/content"),
-    "foreign-workspace-slug": ("foreign-row", "GET /w/{ws}/boards"),
-    "cards-board-unscoped": ("foreign-row", "GET /w/{ws}/boards/{board_id}/cards"),
-    "note-write-204": ("object-level", "PUT /notes/{id}"),
+    "search-all-users": ("foreign-row", "GET /notes", ("sweep",)),
+    "file-idor": ("foreign-row", "GET /files/{id}/content", ("sweep",)),
+    "foreign-workspace-slug": ("foreign-row", "GET /w/{ws}/boards", ("sweep",)),
+    "cards-board-unscoped": ("foreign-row", "GET /w/{ws}/boards/{board_id}/cards", ("sweep",)),
+    # No database: the owner reads its note back after the 204 and finds it changed.
+    "note-write-204": ("write-isolation", "PUT /notes/{id}", ("sweep",)),
+    # The card leaves its owner's workspace for the foreign board its body named.
+    "card-move-foreign-board": ("cross-reference", "PATCH /w/{ws}/cards/{card_id}", ("sweep",)),
+    # Only a number moves: the same list before and after other users created notes.
+    "count-header": ("non-interference", "GET /notes", ("sweep", "noninterference")),
 }
-#: The clean build's one known false positive: ``DELETE /notes/{id}`` of someone else's note answers 200
-#: ``{"deleted": false}`` and does nothing; telling that from a real delete needs the read-back oracle
-#: of issue 14. Every other finding on the clean build fails the test.
-QUIRK = ("object-level", "DELETE /notes/{id}")
+#: What the clean build reports without failing: ``DELETE /notes/{id}`` of someone else's note answers
+#: 200 ``{"deleted": false}`` and changes nothing its owner can see (a note), and the user directory,
+#: public by design, is waived in the scenario with its reason.
+NOTE = ("object-level", "DELETE /notes/{id}")
+WAIVED = ("foreign-row", "GET /users")
 
 
 def scan(base_url: str, scenario=SCENARIO, seed: int = 1, phases=("sweep",), **options) -> dict:
@@ -43,7 +49,17 @@ def scan(base_url: str, scenario=SCENARIO, seed: int = 1, phases=("sweep",), **o
 
 
 def found(doc: dict) -> set[tuple[str, str]]:
-    return {(f["kind"], f["operation"]) for f in doc["findings"]}
+    """(kind, operation) of the findings that fail the scan (not waived, not notes)."""
+    return {(f["kind"], f["operation"]) for f in doc["findings"]
+            if not f.get("waived") and f.get("severity", "error") == "error"}
+
+
+def noted(doc: dict) -> set[tuple[str, str]]:
+    return {(f["kind"], f["operation"]) for f in doc["findings"] if f.get("severity") == "note"}
+
+
+def waived(doc: dict) -> set[tuple[str, str]]:
+    return {(f["kind"], f["operation"]) for f in doc["findings"] if f.get("waived")}
 
 
 def variant(tmp_path: Path, old: str, new: str) -> Path:
@@ -57,8 +73,22 @@ def variant(tmp_path: Path, old: str, new: str) -> Path:
 
 @pytest.mark.parametrize("leak", sorted(LEAKS))
 def test_each_leak_is_found_from_http_alone(boards_app, leak):
-    doc = scan(boards_app(leak).base_url)
-    assert LEAKS[leak] in found(doc), (leak, sorted(found(doc)))
+    kind, operation, phases = LEAKS[leak]
+    doc = scan(boards_app(leak).base_url, phases=phases)
+    assert (kind, operation) in found(doc), (leak, sorted(found(doc)))
+    assert not doc["summary"]["ok"]
+    assert all(len(f["evidence"]) <= 500 for f in doc["findings"])
+
+
+def test_a_password_reset_of_another_user_is_read_back_by_the_victims_login(boards_app, tmp_path):
+    """An account write answers 204 and shows nothing: read back by what it controls, the victim's login."""
+    allowed = variant(tmp_path, "allow = []", 'allow = ["PUT /users/{id}/password"]')
+    doc = scan(boards_app("password-other-user").base_url, scenario=allowed)
+    hits = [f for f in doc["findings"] if (f["kind"], f["operation"]) == ("write-isolation", "PUT /users/{id}/password")]
+    assert hits and all("can no longer log in with its own credentials" in f["evidence"] for f in hits)
+    assert all(f["oracle"] == "read-back" and f["victim_tenant"] != f["principal"] for f in hits)
+    clean = scan(boards_app().base_url, scenario=allowed)
+    assert ("write-isolation", "PUT /users/{id}/password") not in found(clean)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -66,7 +96,12 @@ def test_clean_build_full_coverage_and_no_finding(boards_app, seed):
     doc = scan(boards_app().base_url, seed=seed, phases=None)
     assert doc["summary"]["problems"] == []
     assert doc["summary"]["uncovered"] == 0 and doc["summary"]["covered"] == len(doc["coverage"]) > 0
-    assert found(doc) <= {QUIRK}, [f"{f['kind']} {f['operation']}: {f['evidence']}" for f in doc["findings"]]
+    assert found(doc) == set(), [f"{f['kind']} {f['operation']}: {f['evidence']}" for f in doc["findings"]]
+    assert doc["summary"]["ok"] and doc["summary"]["findings"] == 0
+    # The do-nothing DELETE is a note, not a leak; the public directory is reported, marked waived.
+    assert noted(doc) == {NOTE} and waived(doc) == {WAIVED}
+    assert all("changed nothing its owner can see" in f["evidence"] for f in doc["findings"] if f["severity"] == "note")
+    assert doc["run"]["twins"], "live non-interference must have run"
     # The dangerous operations were left out, each with its reason, and the reset never ran.
     skipped = "\n".join(doc["run"]["skipped"])
     for label in ("GET /admin/reset", "PUT /me/password", "DELETE /me", "PATCH /w/{ws}/members/{user_id}"):
@@ -83,13 +118,35 @@ def test_second_scan_right_after_the_first_gives_the_same_result(boards_app):
     assert {f["id"] for f in first["findings"]} == {f["id"] for f in second["findings"]}
 
 
+def test_an_expired_waiver_fails_the_scan_again(boards_app, tmp_path):
+    expired = variant(tmp_path, 'field = "display_name"', 'field = "display_name"\nexpires = "2020-01-31"')
+    doc = scan(boards_app().base_url, scenario=expired)
+    assert WAIVED in found(doc) and not doc["summary"]["ok"]
+    hit = next(f for f in doc["findings"] if (f["kind"], f["operation"]) == WAIVED)
+    assert hit["waiver_expired"]["expires"] == "2020-01-31"
+    assert [w["status"] for w in doc["waivers"]] == ["expired"]
+
+
+def test_waivers_in_a_file_under_version_control_and_unused_ones_listed(boards_app, tmp_path):
+    plain = tmp_path / "plain.toml"  # the scenario without its own waiver
+    plain.write_text(SCENARIO.read_text().split("# Shared by design")[0])
+    file = tmp_path / "waivers.toml"
+    file.write_text('[[waivers]]\nkind = "foreign-row"\noperation = "GET /users"\nfield = "display_name"\n'
+                    'reason = "public directory"\n\n[[waivers]]\nkind = "foreign-row"\noperation = "GET /files"\n'
+                    'reason = "nothing matches this one"\n')
+    doc = scan(boards_app().base_url, scenario=plain, waivers_file=str(file))
+    assert found(doc) == set() and waived(doc) == {WAIVED}
+    assert [w["status"] for w in doc["waivers"]] == ["applied", "unmatched"]
+    assert not doc["summary"]["problems"]  # --phases chosen: an unmatched waiver is listed, not stale
+
+
 def test_only_base_url_and_the_scenario_file_reach_full_coverage(boards_app, tmp_path):
     url = boards_app().base_url
     code = main(["scan", "--scenario", str(SCENARIO), "--base-url", url, "--out", str(tmp_path), "--phases", "sweep",
                  "-q", "--", "-q", "-p", "no:randomly"])
     doc = json.loads((tmp_path / "findings.json").read_text())
     assert doc["summary"]["uncovered"] == 0 and doc["summary"]["problems"] == []
-    assert code == (0 if not doc["findings"] else 1)
+    assert code == (0 if doc["summary"]["ok"] else 1) == (1 if doc["summary"]["findings"] else 0)
 
 
 def test_plan_prints_what_would_be_sent_and_sends_nothing(boards_app, capsys):
@@ -163,6 +220,7 @@ def test_the_scenario_may_live_in_pyproject(tmp_path):
     body = SCENARIO.read_text()
     # Every table of the standalone file, moved under [tool.tenant-harness].
     body = re.sub(r"^\[(\w+)\]", r"[tool.tenant-harness.\1]", body, flags=re.M)
+    body = re.sub(r"^\[\[(\w+)\]\]", r"[[tool.tenant-harness.\1]]", body, flags=re.M)
     body = body.replace('name = "boards"', '[tool.tenant-harness]\nname = "boards"')
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n' + body)
     scenario = load_scenario(tmp_path / "pyproject.toml")

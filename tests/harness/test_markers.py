@@ -133,3 +133,25 @@ def test_many_values_created_during_the_run_stay_findable_across_merges():
     hits = index.foreign_hits(text, frozenset({A}))
     assert {h.marker for h in hits} == set(created)
     assert {h.marker for h in index.scan(text)} == set(created) | {"ann.smith@alpha.example"}
+
+
+def test_a_value_the_app_derived_from_the_request_is_reflection():
+    """A slug made from a name the request sent (case and punctuation changed) is not a leak."""
+    w = world()
+    w.tables["customers"][2]["slug"] = "gamma-tools-inc"
+    index = OwnershipIndex.from_world(w)
+    assert index.owners("gamma-tools-inc") == frozenset({C})
+    sent = '{"name": "Gamma Tools Inc"}'
+    answer = '{"slug": "gamma-tools-inc-2", "name": "Gamma Tools Inc"}'
+    assert foreign_rows.check(index, frozenset({A}), sent, [("body", answer)]) == []
+    assert foreign_rows.check(index, frozenset({A}), '{"name": "other"}', [("body", answer)]) != []
+
+
+def test_a_foreign_marker_inside_a_longer_own_marker_is_not_a_leak():
+    w = world()
+    w.tables["customers"][2]["slug"] = "gamma-tools"
+    index = OwnershipIndex.from_world(w)
+    index.add("gamma-tools-2", A)  # A's own object, named after C's by chance
+    assert foreign_rows.check(index, frozenset({A}), "", [("body", '{"slug": "gamma-tools-2"}')]) == []
+    leaks = foreign_rows.check(index, frozenset({A}), "", [("body", '{"slug": "gamma-tools"}')])
+    assert [leak.owners for leak in leaks] == [frozenset({C})]

@@ -1,6 +1,8 @@
 """A tiny two-table multi-tenant app with its own scenario: proves the harness needs nothing of Phoenix.
 
 ``leaky=True`` drops the tenant predicate from get-by-id (an IDOR) so tests can see the harness catch it.
+``signup="clean"`` adds ``POST /signup``: a brand-new tenant with a welcome note in it (tenant creation,
+no cross-tenant write); ``signup="leaky"`` writes that welcome note into the first tenant instead.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ class NoteIn(BaseModel):
     title: str = Field(min_length=1, max_length=40)
 
 
-def create_app(dsn: str, tenant_ids: dict[str, str], leaky: bool = False) -> FastAPI:
+class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company: str = Field(min_length=1, max_length=40)
+
+
+def create_app(dsn: str, tenant_ids: dict[str, str], leaky: bool = False, signup: str | None = None) -> FastAPI:
     app = FastAPI()
 
     def tenant(authorization: str = Header()) -> str:
@@ -62,6 +69,16 @@ def create_app(dsn: str, tenant_ids: dict[str, str], leaky: bool = False) -> Fas
         return rows("INSERT INTO notes (id, tenant_id, title) VALUES (%s, %s, %s) RETURNING *",
                     [uuid.uuid4(), t, note.title])[0]
 
+    if signup:
+        @app.post("/signup", status_code=201)
+        def sign_up(body: SignupIn, t: str = Depends(tenant)):
+            new = uuid.uuid4()
+            rows("INSERT INTO tenants (id, name) VALUES (%s, %s) RETURNING id", [new, body.company])
+            home = tenant_ids["a"] if signup == "leaky" else new
+            rows("INSERT INTO notes (id, tenant_id, title) VALUES (%s, %s, %s) RETURNING id",
+                 [uuid.uuid4(), home, f"Welcome to {body.company}"])
+            return {"tenant": str(new), "company": body.company}
+
     return app
 
 
@@ -71,8 +88,9 @@ class ToyScenario(Scenario):
     skip_operations = ("POST /login",)
     rls = False  # isolation in the app's own queries only
 
-    def __init__(self, leaky: bool = False):
+    def __init__(self, leaky: bool = False, signup: str | None = None):
         self.leaky = leaky
+        self.signup_mode = signup
 
     def generate_world(self, seed: int) -> World:
         ids = iter(uuid.UUID(int=seed * 1000 + i, version=4) for i in range(1, 100))
@@ -96,7 +114,7 @@ class ToyScenario(Scenario):
 
     def create_app(self, db):
         world_tenants = self._tenant_ids(db)
-        return create_app(db.admin_dsn, world_tenants, self.leaky)
+        return create_app(db.admin_dsn, world_tenants, self.leaky, self.signup_mode)
 
     @staticmethod
     def _tenant_ids(db) -> dict[str, str]:
