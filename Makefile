@@ -7,8 +7,11 @@ STAMP  := $(VENV)/.installed
 SEED   ?= 1
 PROFILE ?= pr
 REPORTS ?= reports
+SHARD   ?= 1/1
+REPORT  ?= summary.md
+PREVIOUS ?=
 
-.PHONY: install scan test selftest bench readme clean
+.PHONY: install scan test selftest bench readme clean scan-shard merge release summary
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +29,19 @@ scan: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest tests -n 2 -q
 
+# CI (.github/workflows): one shard of the scan, the merge of every shard, the release gate, the step summary.
+scan-shard: $(STAMP)
+	$(BIN)/tenant-harness scan --scenario scenarios/phoenix.py --seed $(SEED) --profile $(PROFILE) --shard $(SHARD) --out $(REPORTS)/shard-$(subst /,-of-,$(SHARD))
+
+merge: $(STAMP)
+	$(BIN)/tenant-harness merge $(wildcard $(REPORTS)/shard-*) --out $(REPORTS)
+
+release: $(STAMP)
+	$(BIN)/tenant-harness release --scenario scenarios/phoenix.py --seed $(SEED) --out $(REPORTS) $(if $(wildcard $(PREVIOUS)),--previous $(PREVIOUS))
+
+summary:
+	@if [ -n "$$GITHUB_STEP_SUMMARY" ]; then cat $(REPORTS)/$(REPORT) >> "$$GITHUB_STEP_SUMMARY"; else cat $(REPORTS)/$(REPORT); fi
+
 selftest: $(STAMP)
 	$(BIN)/python -m bench.selftest --out $(REPORTS)
 
@@ -36,4 +52,5 @@ readme: $(STAMP)
 	$(BIN)/python -m bench.readme
 
 clean:
-	rm -rf $(VENV) $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.sarif $(REPORTS)/*.html $(REPORTS)/*.md
+	rm -rf $(VENV) $(REPORTS)/*.json $(REPORTS)/*.xml $(REPORTS)/*.sarif $(REPORTS)/*.html $(REPORTS)/*.md \
+		$(REPORTS)/repro $(REPORTS)/shard-*

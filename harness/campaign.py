@@ -78,7 +78,12 @@ class Campaign:
             ctx.incomplete = "; ".join(filter(None, [ctx.incomplete, str(exc) or "interrupted"]))
             self.partial = self._document(ctx, started, t0)
             raise
-        return self._document(ctx, started, t0)
+        doc = self._document(ctx, started, t0)
+        if self.opt.corpus and not self.opt.shard:
+            from harness import corpus
+
+            doc["run"]["corpus_added"] = corpus.update(self.opt.corpus, doc["findings"])
+        return doc
 
     #: The document of an interrupted run (set before the interruption propagates), for its reports.
     partial: dict | None = None
@@ -189,6 +194,8 @@ class Campaign:
                 if name == "seed":  # a live world exists only now: its parents and children are known
                     for ops in {id(o): o for o in (ctx.spec_operations, ctx.operations)}.values():
                         _deletes_leaves_first(ctx, ops)
+                    if self.opt.focus:  # the seed made what the focused operations need; now only they run
+                        ctx.operations = [op for op in ctx.operations if op.label in self.opt.focus]
         finally:
             await target.close()
 

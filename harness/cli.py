@@ -89,8 +89,8 @@ def _lazy(module: str) -> Callable[[argparse._SubParsersAction], None]:
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    _lazy("harness.scan.command"), _lazy("harness.reproduce"), _lazy("harness.init"), register_db_check,
-    register_clean]
+    _lazy("harness.scan.command"), _lazy("harness.reproduce"), _lazy("harness.merge"), _lazy("harness.release"),
+    _lazy("harness.init"), register_db_check, register_clean]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -59,6 +59,10 @@ class Options:
     template_db: str | None = None
     #: A waivers file kept under version control (TOML ``[[waivers]]`` or JSON), added to the scenario's.
     waivers_file: str | None = None
+    #: A regression corpus folder (harness/corpus.py): replayed first, new findings added.
+    corpus: str | None = None
+    #: Only these operations are scanned once the world exists (``reproduce`` on a live target).
+    focus: tuple[str, ...] | None = None
 
 
 def select_phases(profile: Profile, chosen: tuple[str, ...] | None) -> tuple[str, ...]:
@@ -114,6 +118,7 @@ class RunContext:
     #: Operation label -> the fields its search parameter searches (harness/fuzz/searchable.py).
     searchable: dict = field(default_factory=dict)
     _search_terms: dict = field(default_factory=dict, repr=False)
+    _progress: object = field(default=None, repr=False)
 
     @classmethod
     def prepare(cls, scenario: Scenario, opt: Options) -> "RunContext":
@@ -148,6 +153,21 @@ class RunContext:
     def log(self, message: str) -> None:
         if self.opt.verbose:
             (self.opt.log or (lambda line: print(line, file=sys.stderr, flush=True)))(f"[harness] {message}")
+
+    def progress(self, phase: str, operations: list):
+        """Operations of ``phase`` one by one, reporting progress (verbose runs): ``for op in ctx.progress(...)``."""
+        if not self.opt.verbose or self.exchange is None:
+            yield from operations
+            return
+        from harness.progress import Progress
+
+        if self._progress is None:
+            self._progress = Progress(self.opt.log)
+        ex = self.exchange
+        self._progress.start(phase, len(operations), ex.requests)
+        for done, op in enumerate(operations, 1):
+            yield op
+            self._progress.step(done, len(ex.findings), ex.requests)
 
     def builder(self, rng: random.Random) -> ProbeBuilder:
         return ProbeBuilder(self.ids, [t.id for t in self.tenants], self.scenario, rng)

@@ -36,7 +36,8 @@ def raw(ctx, base_url: str, scenario_path: str, reports: str = "reports", **meta
     operations = list(cov.operations) if cov else [op.label for op in ctx.spec_operations or ctx.operations]
     queries = list(cov.query_names) if cov else [q.name for q in ctx.queries]
     run = {"seed": ctx.opt.seed, "profile": ctx.profile.name, "target": base_url,
-           "scenario": ctx.scenario.name, "harness_version": __version__,
+           "scenario": ctx.scenario.name, "scenario_path": scenario_path, "live": bool(ctx.opt.base_url),
+           "harness_version": __version__,
            "principals": [p.name for p in ctx.principals], "operations": operations,
            "queries": queries, "requests": ex.requests if ex else 0,
            "server_errors": ex.server_errors if ex else 0, "timeouts": getattr(ex, "timeouts", 0) if ex else 0,

@@ -267,6 +267,9 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
     incomplete = run.get("incomplete")
     operations = _ordered(run.get("operations"), (c.get("operation") for c in coverage))
     queries = _ordered(run.get("queries"), (q.get("query") for q in query_rows))
+    elsewhere = _other_shards(run, operations, queries)
+    if elsewhere:
+        gates["stale_waivers"] = False  # a waiver may match a finding of another shard
     principals = _ordered(run.get("principals"), [c.get("principal") for c in coverage]
                           + [q.get("principal") for q in query_rows])
     run.update(operations=operations, queries=queries, principals=principals)
@@ -320,6 +323,8 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
         for p in principals:
             row = rows.get((op, p), {})
             status, reason = operation_status(row, gates, incomplete)
+            if op in elsewhere:
+                status, reason = UNREACHED, elsewhere[op]
             attached = op_findings.get((op, p), [])
             pairs[(op, p)] = Pair(OPERATION, op, p, status, reason, int(row.get("requests") or 0),
                                   int(row.get("ok") or 0), dict(row.get("statuses") or {}),
@@ -330,6 +335,8 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
         for p in principals:
             row = qrows.get((q, p), {})
             status, reason = query_status(row, gates, incomplete)
+            if f"query {q}" in elsewhere:
+                status, reason = UNREACHED, elsewhere[f"query {q}"]
             attached = q_findings.get((q, p), [])
             active, waived, notes = _split(attached, run)
             query_pairs[(q, p)] = Pair(QUERY, q, p, status, reason, int(row.get("runs") or 0),
@@ -337,7 +344,7 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
 
     # Problems: what fails the summary test besides the findings it carries.
     if gates["queries"]:
-        for q in queries:
+        for q in [q for q in queries if f"query {q}" not in elsewhere]:
             allowed = [query_pairs[(q, p)] for p in principals if query_pairs[(q, p)].status != FORBIDDEN]
             if not allowed or not any(pair.requests for pair in allowed):
                 problems.append(f"query {q}: never run (no principal may run it?)" if not allowed
@@ -356,6 +363,21 @@ def derive(run: dict, coverage: list[dict], query_rows: list[dict], findings: li
         model.tests.append(Test("test_query", "no-queries", SKIPPED, "the scenario declares no reporting queries"))
     model.tests.append(_summary_test(model))
     return model
+
+
+def _other_shards(run: dict, operations: list[str], queries: list[str]) -> dict[str, str]:
+    """Operations (and ``query <name>``) a shard run left to the other shards -> why they are not its
+    to cover (``--shard i/n``, an xdist worker's share): judged where they were scanned, after a merge."""
+    shard = run.get("shard")
+    if not shard:
+        return {}
+    from harness.partition import share
+
+    index, count = int(shard[0]), int(shard[1])
+    mine_ops, mine_queries = share(operations, queries, index, count)
+    why = f"scanned by another shard (this is {index + 1}/{count}; merge the shards' reports)"
+    return {**{op: why for op in operations if op not in mine_ops},
+            **{f"query {q}": why for q in queries if q not in mine_queries}}
 
 
 def _split(attached: list[dict], run: dict) -> tuple[list[dict], list[dict], list[dict]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.fixtures import _harness_templates, harness_replay, harness_server, isolation, isolation_scenario  # noqa: F401
 from harness.scan import xdist
 from harness.scan.session import ScanSession, ScanTest
 
@@ -41,6 +42,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="seconds the whole scan may take (default: the profile's); then it stops, writes its "
                          "reports marked incomplete and exits 124")
     group.addoption("--harness-debug", action="store_true", help="print the traceback of a set-up error")
+    group.addoption("--harness-replay", metavar="ID", action="append", default=[],
+                    help="replay finding ID of the last scan (--harness-reports) as a test, instead of collecting "
+                         "the given paths; repeatable")
+    group.addoption("--harness-corpus", metavar="DIR", default=None,
+                    help="regression corpus folder: its findings are replayed first, new ones added")
+    group.addoption("--harness-shard", metavar="I/N", default=None,
+                    help="scan only share I of N (1-based) of the operations and queries, divided "
+                         "deterministically; merge the shards' reports with `tenant-harness merge`")
     group.addoption("--harness-waivers", metavar="FILE", default=None,
                     help="waivers file kept under version control (TOML [[waivers]] or JSON), added to the scenario's")
     group.addoption("--harness-phases", metavar="LIST", default=None,
@@ -55,9 +64,22 @@ def _session(config: pytest.Config) -> ScanSession:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("harness_replay", None):
+        # ``pytest --harness-replay ID``: collect the replay test only, whatever the paths were.
+        from pathlib import Path
+
+        config.args[:] = [str(Path(__file__).with_name("scan") / "test_replay.py")]
+        return
     session = _session(config)
-    if xdist.is_controller(config) and session.scenario_path:
+    if xdist.is_controller(config) and session.scenario_path and _scan_requested(config):
         session.start_controller()
+
+
+def _scan_requested(config: pytest.Config) -> bool:
+    """Whether this run collects the scan module (a plain ``pytest -n 2`` of a project's own tests with a
+    default ``harness_scenario`` must not seed a world it never scans)."""
+    return any("test_isolation" in str(arg) or str(arg).rstrip("/").endswith(("harness/scan", "harness.scan"))
+               for arg in config.args)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -67,6 +89,10 @@ def pytest_configure_node(node) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = set(metafunc.fixturenames)
+    if "harness_replay_id" in names:
+        ids = metafunc.config.getoption("harness_replay", None) or []
+        metafunc.parametrize("harness_replay_id", ids, ids=ids)
+        return
     wanted = [(fixture, function) for fixture, function in (("harness_pair", "test_operation"),
                                                            ("harness_query", "test_query"),
                                                            ("harness_scan", "test_scan")) if fixture in names]

@@ -1,17 +1,17 @@
 """``tenant-harness reproduce ID``: rebuild the same world from the seed and replay one finding.
 
 The finding's request is deterministic given the seed (the ids in it were seeded), so a developer gets
-the same leak on a laptop with one command, without the rest of the scan.
+the same leak on a laptop with one command, without the rest of the scan: in-process, on a throwaway
+clone of the world, judged by the checks that found it (:meth:`harness.testing.Isolation.replay`); on a
+live target (``--base-url``), by a scan of that one operation that re-creates what it needs through the
+API. Exit 1 while the leak is there, 0 once it is gone.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from pathlib import Path
-
-import psycopg
 
 from harness.errors import HarnessError
 
@@ -28,44 +28,6 @@ def load_finding(reports: Path, finding_id: str) -> tuple[dict, dict]:
     raise HarnessError(f"no finding {finding_id} in {path} (known: {known})")
 
 
-async def _replay(ctx, finding: dict):
-    from harness.coverage import Coverage
-    from harness.exchange import Exchange
-    from harness.fuzz.operations import load_operations
-    from harness.fuzz.probes import probe_from_request
-    from harness.oracles import foreign_rows
-    from harness.oracles.write_isolation import ChangeLog
-    from harness.target import Target
-    from harness.world import seed_template
-
-    tag = f"threpro_{ctx.opt.seed}"
-    names = []
-    try:
-        names.append(f"{tag}_tpl")
-        seed_template(ctx.server, ctx.scenario, ctx.world, f"{tag}_tpl")
-        ctx.server.create_database(f"{tag}_run", template=f"{tag}_tpl")
-        names.append(f"{tag}_run")
-        db = ctx.database(f"{tag}_run")
-        target = await Target(ctx.scenario, app=ctx.scenario.create_app(db)).start()
-        principal = next((p for p in ctx.principals if p.name == finding["principal"]), None)
-        if principal is None:
-            raise HarnessError(f"principal {finding['principal']} is not in the scenario")
-        client = await target.login(principal)
-        operations = load_operations(await target.spec())
-        probe = probe_from_request(finding, operations)
-        async with await psycopg.AsyncConnection.connect(db.admin_dsn, autocommit=True) as conn:
-            digests = ChangeLog(conn, ctx.world.tenant_columns)
-            await digests.start()
-            ex = Exchange(ctx.index, ctx.ids, Coverage([], [], set()), ctx.slugs, ctx.opt.seed, digests)
-            ex.checks.append(foreign_rows.url_check(operations))  # as the scan: a Location naming a foreign object
-            response = await ex.send(client, principal, probe, "replay")
-        await target.close()
-        return response, list(ex.findings.values())
-    finally:
-        for name in reversed(names):
-            ctx.server.drop_database(name)
-
-
 def register(subparsers) -> None:
     p = subparsers.add_parser("reproduce", help="replay one finding from reports/findings.json on a fresh world")
     p.add_argument("finding_id", metavar="ID")
@@ -73,31 +35,69 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=None, help="default: the seed of the run that found it")
     p.add_argument("--reports", default="reports", metavar="DIR")
     p.add_argument("--db-url", "--harness-db-url", dest="db_url", metavar="DSN")
+    p.add_argument("--base-url", metavar="URL", help="a live target: re-create what the finding needs through its "
+                                                     "API (sign-ups, seeding) and send that operation's probes again")
+    p.add_argument("--allow-writes", action="store_true", help="live: unsafe methods to a non-loopback target")
+    p.add_argument("--target-host", metavar="HOST", help="live: confirm this non-loopback host")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.context import Options, RunContext
-    from harness.db import provide_server
     from harness.scenario import load_scenario
 
     finding, doc = load_finding(Path(args.reports), args.finding_id)
-    if finding["kind"] == "non-interference" or finding["request"] is None or finding["request"]["method"] == "QUERY":
-        raise HarnessError(f"{finding['id']} is a {finding['kind']} finding on {finding['operation']}: replay it "
-                           f"with a scan (`tenant-harness scan --scenario {args.scenario} --seed {doc['run']['seed']}`)")
     seed = args.seed if args.seed is not None else doc["run"]["seed"]
-    ctx = RunContext.prepare(load_scenario(args.scenario), Options(seed=seed))
-    print(f"replaying {finding['id']}: {finding['request']['method']} {finding['request']['url']} "
-          f"as {finding['principal']} (seed {seed})")
-    print(f"  {finding['curl']}")
-    with provide_server(args.db_url) as server:
-        ctx.server = server
-        response, findings = asyncio.run(_replay(ctx, finding))
-    print(f"  answered {response.status_code if response is not None else 'nothing'}")
-    same = [f for f in findings if f.id == finding["id"]]
-    for f in findings:
-        print(f"  {'REPRODUCED' if f.id == finding['id'] else 'also'} {f.id} {f.kind} → {f.victim_tenant}: {f.evidence}")
-    if not same:
+    scenario = load_scenario(args.scenario)
+    print(f"replaying {finding['id']}: {finding['kind']} on {finding['operation']} as {finding['principal']} "
+          f"(seed {seed})")
+    if finding.get("curl"):
+        print(f"  {finding['curl']}")
+    base_url = args.base_url or getattr(scenario, "base_url", None)
+    if base_url:
+        reproduced, lines = live(scenario, finding, seed, base_url, args)
+    else:
+        reproduced, lines = in_process(scenario, finding, seed, args.db_url)
+    for line in lines:
+        print(f"  {line}")
+    if not reproduced:
         print(f"  not reproduced: {finding['id']} did not occur (fixed, or it needs the scan's earlier requests)")
         return 0
     return 1
+
+
+def in_process(scenario, finding: dict, seed: int, db_url: str | None) -> tuple[bool, list[str]]:
+    """The same world from the seed on a throwaway template, the request sent again (harness.testing)."""
+    import os
+
+    from harness.db import provide_server
+    from harness.testing import Isolation
+    from harness.world import seed_template
+
+    with provide_server(db_url) as server:
+        template = f"threpro{os.getpid()}_{seed}_tpl"
+        seed_template(server, scenario, scenario.generate_world(seed), template)
+        try:
+            with Isolation(scenario, seed, server=server, template=template) as iso:
+                result = iso.replay(finding)
+        finally:
+            server.drop_database(template)
+    lines = [result.describe()]
+    lines += [f"also {f['id']} {f['kind']} → {f.get('victim_tenant', '?')}: {f['evidence']}"
+              for f in result.seen if f["id"] != finding["id"]]
+    return result.reproduced, lines
+
+
+def live(scenario, finding: dict, seed: int, base_url: str, args) -> tuple[bool, list[str]]:
+    """A live target keeps no world of the harness's: a scan of the finding's one operation re-creates
+    what it needs (fresh sign-ups, objects seeded through the API) and sends its probes again; finding
+    ids are stable across runs, so the same bug gives the same id."""
+    from harness.campaign import Campaign
+    from harness.context import Options
+
+    phase = finding.get("phase") if finding.get("phase") in ("sweep", "fuzz", "stateful", "noninterference") else "sweep"
+    doc = Campaign(scenario, Options(seed=seed, base_url=base_url, phases=(phase,), focus=(finding["operation"],),
+                                     allow_writes=args.allow_writes, target_host=args.target_host)).run()
+    same = [f for f in doc["findings"] if f["id"] == finding["id"]]
+    lines = [f"{'REPRODUCED' if f['id'] == finding['id'] else 'also'} {f['id']} {f['kind']} → {f['victim_tenant']}: "
+             f"{f['evidence']}" for f in doc["findings"]]
+    return bool(same), lines or [f"{doc['run']['requests']} requests to {finding['operation']}, no finding"]

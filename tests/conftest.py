@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import psycopg
 import pytest
 
-from harness.db import provide_server
 from harness.world import write_tables
 
 TEST_SEED = 7
@@ -17,9 +16,9 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def pg_server():
-    with provide_server() as server:
-        yield server
+def pg_server(harness_server):
+    """The session's PostgreSQL: the plugin's (one server for the project's tests and the isolation fixtures)."""
+    return harness_server
 
 
 @dataclass

@@ -10,7 +10,7 @@ import random
 
 
 async def run(ctx) -> None:
-    for op in ctx.operations:
+    for op in ctx.progress("fuzz", ctx.operations):
         # Seeded per operation: an xdist share of the operations draws the same attacks as a serial run.
         builder = ctx.builder(random.Random(f"{ctx.opt.seed}:{op.label}"))
         rng = random.Random(f"{ctx.opt.seed * 7919}:{op.label}")

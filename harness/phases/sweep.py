@@ -56,7 +56,7 @@ async def run(ctx) -> None:
     # Randomness and turns per operation, not per position in this run: an xdist share of the operations
     # makes the same choices for each operation as a serial run does.
     position = {o.label: k for k, o in enumerate(ctx.spec_operations or ctx.operations)}
-    for op in ctx.operations:
+    for op in ctx.progress("sweep", ctx.operations):
         builder = ctx.builder(random.Random(f"{ctx.opt.seed}:{op.label}"))
         template = ctx.templates[op.label][0]
         chosen = deputies(ctx.principals, position[op.label]) if depth else set()

@@ -17,6 +17,7 @@ from pathlib import Path
 from harness.report.html_page import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
+from harness.report.repro import render_repro
 from harness.report.sarif import render_sarif
 from harness.report.terminal import render_terminal_view
 from harness.report.view import ReportView, build_view
@@ -59,7 +60,20 @@ def write_reports(source, outdir: Path) -> list[Path]:
         "index.html": render_html(view),
         "summary.md": render_markdown(view),
     }
-    return [_write(outdir / name, rendered[name]) for name in FILES]
+    written = [_write(outdir / name, rendered[name]) for name in FILES]
+    return written + _write_repro(outdir / "repro", render_repro(view))
+
+
+def _write_repro(folder: Path, tests: dict[str, str]) -> list[Path]:
+    """One regression test per finding in ``folder``; tests of findings this run no longer has go."""
+    if folder.is_dir():
+        for old in folder.glob("test_TH_*.py"):
+            if old.name not in tests:
+                old.unlink()
+    if not tests:
+        return []
+    folder.mkdir(exist_ok=True)
+    return [_write(folder / name, text) for name, text in sorted(tests.items())]
 
 
 def render_terminal(source) -> str:

@@ -17,6 +17,7 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:1.5rem;color:#1f2328;max-width:100%}
 h1{font-size:1.6rem;margin:.2rem 0}.bad{color:#b42318}.good{color:#1a7f37}
 .meta{color:#57606a}.meta span{margin-right:1.2rem}
+tr.failing th.op{background:#ffebe9;font-weight:600}.jump a{margin-right:.4rem}
 table.matrix{border-collapse:collapse;margin:.8rem 0}
 .matrix th,.matrix td{border:1px solid #d0d7de;padding:2px 6px;text-align:center}
 .matrix th.op{text-align:left;font-family:ui-monospace,monospace;font-weight:normal;white-space:nowrap}
@@ -66,16 +67,32 @@ def _cell(cell: Cell, unit: str) -> str:
         title = f"not reached: {cell.reason}" if cell.reason else "not reached by the selected phases"
     else:
         title = f"uncovered: {cell.reason}" if cell.reason else "uncovered"
+        return (f'<td class="{verdict}" title="{escape(title, quote=True)}">'
+                f'<a href="#uncovered">{_SYMBOL.get(verdict, "?")}</a></td>')
     return f'<td class="{verdict}" title="{escape(title, quote=True)}">{_SYMBOL.get(verdict, "?")}</td>'
 
 
+def _failing(cell: Cell) -> bool:
+    return cell.verdict in (FINDING, UNCOVERED)
+
+
 def _matrix(rows: list[str], columns: list[str], cells: dict, corner: str) -> str:
+    """The matrix; rows with a failing cell (a finding, a gap) are marked and listed above it, so a
+    reviewer goes from the list to the row, and from the cell to its finding."""
     head = "".join(f"<th><div>{escape(c)}</div></th>" for c in columns)
-    body = "\n".join(
-        f'<tr><th class="op">{escape(r)}</th>' + "".join(_cell(cells[(r, c)], corner) for c in columns) + "</tr>"
-        for r in rows)
-    return (f'<table class="matrix"><thead><tr><th class="op">{escape(corner)}</th>{head}</tr></thead>'
-            f"<tbody>\n{body}\n</tbody></table>")
+    lines, failing = [], []
+    for i, r in enumerate(rows):
+        bad = any(_failing(cells[(r, c)]) for c in columns)
+        anchor = f"{corner}-row-{i}"
+        if bad:
+            failing.append(f'<a href="#{anchor}">{escape(r)}</a>')
+        marked = ' class="failing"' if bad else ""
+        lines.append(f'<tr id="{anchor}"{marked}><th class="op">{escape(r)}</th>'
+                     + "".join(_cell(cells[(r, c)], corner) for c in columns) + "</tr>")
+    jump = (f'<p class="jump">Failing {escape(corner)}s ({len(failing)}): ' + " · ".join(failing) + "</p>"
+            if failing else "")
+    return (jump + f'<table class="matrix"><thead><tr><th class="op">{escape(corner)}</th>{head}</tr></thead>'
+            f"<tbody>\n" + "\n".join(lines) + "\n</tbody></table>")
 
 
 def _finding(f: dict) -> str:
@@ -137,7 +154,7 @@ def render_html(view: ReportView) -> str:
         parts.append(_matrix(view.queries, view.query_principals, view.query_cells, "query"))
     uncovered = view.uncovered()
     if uncovered:
-        parts.append(f"<h2>Uncovered ({len(uncovered)})</h2><ul>" + "".join(
+        parts.append(f'<h2 id="uncovered">Uncovered ({len(uncovered)})</h2><ul>' + "".join(
             f"<li><code>{escape(what)}</code> × {escape(who)}: {escape(cell.reason or 'never answered 2xx')}</li>"
             for what, who, cell in uncovered) + "</ul>")
     unattached = view.unattached()

@@ -32,6 +32,10 @@ def register(subparsers) -> None:
     p.add_argument("--deadline", metavar="SECONDS", help="stop the scan after this long, write the reports marked "
                                                          "incomplete and exit 124 (default: the profile's)")
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="tracebacks for set-up errors")
+    p.add_argument("--corpus", metavar="DIR", help="regression corpus (a folder under version control): its "
+                                                   "findings are replayed first, this run's new ones added")
+    p.add_argument("--shard", metavar="I/N", help="scan share I of N (1-based) of the operations and queries; "
+                                                   "`tenant-harness merge` joins the shards' reports")
     p.add_argument("--waivers", metavar="FILE", help="waivers file kept under version control (TOML [[waivers]] "
                                                       "or JSON), added to the scenario's")
     p.add_argument("--phases", metavar="LIST", help="comma list: audit,replay,sweep,reports,fuzz,stateful,noninterference "
@@ -49,6 +53,18 @@ def register(subparsers) -> None:
     p.set_defaults(handler=run)
 
 
+def scan_args(**given) -> argparse.Namespace:
+    """The parsed arguments of ``tenant-harness scan`` for ``given`` options (others at their defaults),
+    for commands that run a scan themselves (``release``)."""
+    parser = argparse.ArgumentParser(prog="tenant-harness")
+    register(parser.add_subparsers())
+    argv = ["scan"]
+    for name, value in given.items():
+        if value is not None:
+            argv += [f"--{name.replace('_', '-')}", str(value)]
+    return parser.parse_args(argv)
+
+
 def build_args(args: argparse.Namespace) -> list[str]:
     argv = [str(TEST_MODULE), "-p", "no:cacheprovider", "-p", "harness.scan.interrupts", "--no-header", "-rN",
             "-W", "ignore::pytest.PytestAssertRewriteWarning",
@@ -64,7 +80,8 @@ def build_args(args: argparse.Namespace) -> list[str]:
                         ("--harness-target-db-url", args.target_db_url), ("--harness-phases", args.phases),
                         ("--harness-target-host", args.target_host), ("--harness-concurrency", args.concurrency),
                         ("--harness-rate", args.rate), ("--harness-timeout", args.timeout),
-                        ("--harness-deadline", args.deadline), ("--harness-waivers", args.waivers)):
+                        ("--harness-deadline", args.deadline), ("--harness-waivers", args.waivers),
+                        ("--harness-shard", args.shard), ("--harness-corpus", args.corpus)):
         if value:
             argv += [flag, str(value)]
     if args.allow_writes:
@@ -79,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
     options.phases(args.phases)
     options.seconds(args.deadline, "--deadline")
     options.seconds(args.timeout, "--timeout")
+    options.shard(args.shard)
     if not args.plan:
         output.check_writable(args.out)
     if args.plan:

@@ -28,6 +28,19 @@ def phases(value: str | None) -> tuple[str, ...] | None:
     return chosen
 
 
+def shard(value: str | None) -> tuple[int, int] | None:
+    """``--shard I/N`` (1-based) as the campaign's (index, count), or a one-line error."""
+    if value is None:
+        return None
+    try:
+        i, n = (int(part) for part in str(value).split("/"))
+    except ValueError:
+        i = n = 0
+    if not (n >= 1 and 1 <= i <= n):
+        raise HarnessError(f"--shard {value!r} must be I/N with 1 <= I <= N, e.g. --shard 1/4")
+    return i - 1, n
+
+
 def seconds(value, flag: str) -> float | None:
     if value is None:
         return None

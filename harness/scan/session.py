@@ -77,7 +77,8 @@ class ScanSession:
                        allow_writes=get("harness_allow_writes"), target_host=get("harness_target_host"),
                        concurrency=get("harness_concurrency"), rate=get("harness_rate"),
                        timeout=scan_options.seconds(get("harness_timeout"), "--timeout"),
-                       waivers_file=get("harness_waivers"), **extra)
+                       waivers_file=get("harness_waivers"), corpus=get("harness_corpus"),
+                       **{"shard": scan_options.shard(get("harness_shard")), **extra})
 
     def scenario(self):
         from harness.scenario import load_scenario
