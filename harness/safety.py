@@ -31,6 +31,9 @@ ACCOUNT_SEGMENTS = {"password", "passwords", "passwd", "credentials", "role", "r
                     "emails", "mfa", "2fa", "totp", "api-keys", "apikeys", "api_keys"}
 ACCOUNT_FIELDS = {"password", "new_password", "current_password", "old_password", "role", "roles", "email",
                   "is_admin", "is_superuser", "is_staff", "permissions", "scopes"}
+#: Path segments of operations that change who may see what (a workspace's members, its invitations):
+#: a scan that adds a member changes V(P) behind the scenario's back, and every verdict after it is wrong.
+MEMBERSHIP_SEGMENTS = {"members", "memberships", "invitations", "invites", "collaborators", "shares", "sharing"}
 #: Paths that are the caller's own account.
 SELF_PATHS = {"/me", "/account", "/profile", "/user", "/users/me", "/accounts/me", "/self"}
 
@@ -108,6 +111,8 @@ def danger(op) -> str | None:
     segments = {s.lower() for s in static}
     if segments & ACCOUNT_SEGMENTS:
         return f"acts on credentials or roles ({', '.join(sorted(segments & ACCOUNT_SEGMENTS))})"
+    if segments & MEMBERSHIP_SEGMENTS:
+        return f"changes who may see what ({', '.join(sorted(segments & MEMBERSHIP_SEGMENTS))}): V(P) must stay as declared"
     if re.sub(r"/\{[^}]+\}", "", op.path.rstrip("/")) in SELF_PATHS and op.method in {"PUT", "PATCH", "DELETE"}:
         return "changes or deletes the principal's own account"
     if op.method in {"PUT", "PATCH"} and (fields := _schema_required(op) & ACCOUNT_FIELDS):

@@ -226,3 +226,38 @@ def test_the_scenario_may_live_in_pyproject(tmp_path):
     scenario = load_scenario(tmp_path / "pyproject.toml")
     assert scenario.name == "boards" and scenario.login.encoding == "form"
     assert [p.name for p in scenario.principals(scenario.generate_world(1))] == ["alice", "bob", "carol"]
+
+
+def test_init_writes_a_skeleton_that_scans_after_the_review(boards_app, tmp_path):
+    """From the OpenAPI URL to a first scan: the skeleton's guesses (form login at the OAuth2 token URL, JSON
+    sign-up, the workspace slug, the dangerous operations) hold; the review adds the public directory."""
+    url = boards_app().base_url
+    skeleton = tmp_path / "scenario.toml"
+    assert main(["init", "--openapi", url + "/api/openapi.json", "--out", str(skeleton)]) == 0
+    text = skeleton.read_text()
+    assert 'operation = "POST /token"' in text and 'encoding = "form"' in text and 'operation = "POST /signup"' in text
+    assert 'ws = "workspaces.slug"' in text and "#   GET /admin/reset: looks like a whole-store wipe" in text
+    assert "POST /w/{ws}/members: changes who may see what" in text
+    assert main(["init", "--openapi", url + "/api/openapi.json", "--out", str(skeleton)]) == 2  # no silent overwrite
+    skeleton.write_text(text + '\n[[waivers]]\nkind = "foreign-row"\noperation = "GET /users"\nfield = "display_name"\n'
+                               'reason = "public directory"\n')
+    doc = scan(url, scenario=skeleton)
+    assert doc["summary"]["uncovered"] == 0 and doc["summary"]["problems"] == [] and doc["summary"]["ok"]
+    assert found(doc) == set() and waived(doc) == {WAIVED}
+
+
+def test_reproduce_on_a_live_target_recreates_what_the_finding_needs(boards_app, tmp_path, capsys):
+    """No world survives a live scan (fresh sign-ups each run): reproduce scans the one operation again."""
+    leaky = boards_app("file-idor")
+    code = main(["scan", "--scenario", str(SCENARIO), "--base-url", leaky.base_url, "--out", str(tmp_path),
+                 "--phases", "sweep", "-q", "--", "-q", "-p", "no:randomly"])
+    assert code == 1
+    doc = json.loads((tmp_path / "findings.json").read_text())
+    finding = next(f for f in doc["findings"] if f["operation"] == "GET /files/{id}/content")
+    capsys.readouterr()
+    again = main(["reproduce", finding["id"], "--scenario", str(SCENARIO), "--reports", str(tmp_path),
+                  "--base-url", leaky.base_url])
+    out = capsys.readouterr().out
+    assert again == 1 and f"REPRODUCED {finding['id']}" in out
+    assert main(["reproduce", finding["id"], "--scenario", str(SCENARIO), "--reports", str(tmp_path),
+                 "--base-url", boards_app().base_url]) == 0
