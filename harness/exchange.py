@@ -143,6 +143,8 @@ class Exchange:
             await self.rate.wait()
         before = None
         if self.readback is not None and probe.foreign_in_path and not op.safe and (checks is None):
+            if self._tasks and asyncio.current_task() not in self._tasks:
+                await self.drain()  # the owner's view before and after must not race requests in flight
             before = await self.readback.before(p, probe)
         timeout = self.budget.request_timeout()
         try:

@@ -81,9 +81,9 @@ def in_process(scenario, finding: dict, seed: int, db_url: str | None) -> tuple[
                 result = iso.replay(finding)
         finally:
             server.drop_database(template)
-    lines = [result.describe()]
-    lines += [f"also {f['id']} {f['kind']} → {f.get('victim_tenant', '?')}: {f['evidence']}"
-              for f in result.seen if f["id"] != finding["id"]]
+    lines = [f"answered {result.status if result.status is not None else 'nothing'}"]
+    lines += [f"{'REPRODUCED' if f['id'] == finding['id'] else 'also'} {f['id']} {f['kind']} → "
+              f"{f.get('victim_tenant') or finding.get('victim_tenant', '?')}: {f['evidence']}" for f in result.seen]
     return result.reproduced, lines
 
 

@@ -223,8 +223,8 @@ def _reader(ctx, kind: str, key, params: dict):
     for op in ctx.operations:
         if op.method != "GET" or not op.path_params or not op.path.endswith("}"):
             continue
-        last = op.path_params[-1]
-        if kind_of(ctx, last, op.path) == kind and set(op.path_params[:-1]) <= set(params):
+        last = op.innermost
+        if kind_of(ctx, last, op.path) == kind and set(op.path_params) - {last} <= set(params):
             return op, _fill(op.path, {**params, last: key})
     for op in ctx.operations:
         if op.method == "GET" and _collection(op.path) == kind and set(op.path_params) <= set(params):

@@ -39,6 +39,12 @@ class Operation:
     def safe(self) -> bool:
         return self.method in SAFE_METHODS
 
+    @property
+    def innermost(self) -> str | None:
+        """The last path parameter by its place in the path (the spec may list parameters in any order)."""
+        names = re.findall(r"\{(\w+)\}", self.path)
+        return names[-1] if names else (self.path_params[-1] if self.path_params else None)
+
     def match(self, path: str) -> dict | None:
         """The path parameters if the concrete ``path`` is an instance of this operation's template."""
         pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.path)) + "$"

@@ -50,10 +50,9 @@ def own_references(ids, probe: Probe, names: list[str], p: Principal, rng: rando
                   copy.deepcopy(probe.body), notes=list(probe.notes), encoding=getattr(probe, "encoding", None))
     op = probe.operation
     addressed = None
-    if op.path_params:
-        inner = op.path_params[-1]
-        table = ids.table_for(inner, op.path)
-        addressed = ids.get(table, probe.path_params.get(inner)) if table else None
+    inner = ids.innermost_ref(op.path)  # by its place in the path: the spec may list parameters in any order
+    if inner is not None and inner[0] in probe.path_params:
+        addressed = ids.get(inner[1].table, probe.path_params[inner[0]])
     for name in names:
         table = reference_table(ids, name, op.path)
         current = addressed.value(name) if addressed is not None else None

@@ -100,7 +100,7 @@ class ReadBack:
         params = self._owner_params(op, probe)
         key = None
         if listed:
-            name = probe.operation.path_params[-1] if probe.operation.path_params else None
+            name = probe.operation.innermost
             ref = self.ctx.ids.ref_for(name, probe.operation.path) if name else None
             if name is None or name not in probe.path_params:
                 return None

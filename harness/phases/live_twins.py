@@ -94,7 +94,7 @@ async def _restore(ctx, made) -> int:
     deletes = {}
     for op in ctx.operations:
         if op.method == "DELETE" and op.path_params:
-            kind = seed.kind_of(ctx, op.path_params[-1], op.path)
+            kind = seed.kind_of(ctx, op.innermost, op.path)
             deletes.setdefault(kind, op)
     done = 0
     for q, kind, key in reversed(made):
@@ -104,7 +104,7 @@ async def _restore(ctx, made) -> int:
             continue
         params = {}
         for name in op.path_params:
-            params[name] = key if name == op.path_params[-1] else obj.fields.get(name)
+            params[name] = key if name == op.innermost else obj.fields.get(name)
         if any(v is None for v in params.values()):
             continue
         response = await ctx.exchange.send(ctx.target.clients[q.name], q, Probe(op, params, {}, {}, None), PHASE,

@@ -14,6 +14,7 @@ one (:mod:`harness.fuzz.references`), and the existence oracle's comparisons
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import random
 
@@ -67,9 +68,15 @@ async def run(ctx) -> None:
             await ex.submit(client, p, builder.own(op, template, p), "sweep")
             for probe in attacks(ctx, op, template, p, builder):
                 await ex.submit(client, p, probe, "sweep")
+        deep = [p for p in ctx.principals if p.name in chosen]
+        if deep and ex.concurrency > 1:
+            # Live, requests in flight: the deputies' deeper requests go alongside the others', each with a
+            # generator of its own (the order in which concurrent requests draw must not change the draws).
+            await asyncio.gather(*(depth.sweep(op, template, p, ctx.builder(
+                random.Random(f"{ctx.opt.seed}:{op.label}:depth:{p.name}"))) for p in deep))
         await ex.drain()  # live targets: an operation's requests are all in before the next one's
-        for p in ctx.principals:
-            if p.name in chosen:
+        if ex.concurrency <= 1:
+            for p in deep:
                 await depth.sweep(op, template, p, builder)
 
 
@@ -85,7 +92,6 @@ class Depth:
         self.absent = AbsentIds(ctx)
         self.unique = UniqueValues(ctx)
         self.plans: dict[str, Systematic] = {}
-        self.rng = random.Random(f"{ctx.opt.seed}:depth")
 
     def plan(self, op) -> Systematic:
         """The operation's systematic values; an endpoint serving the reporting queries gets its
@@ -98,7 +104,7 @@ class Depth:
 
     async def sweep(self, op, template, p: Principal, builder: ProbeBuilder) -> None:
         ctx, ex = self.ctx, self.ctx.exchange
-        self.rng = random.Random(f"{ctx.opt.seed}:depth:{op.label}:{p.name}")  # the same draws in an xdist share
+        rng = random.Random(f"{ctx.opt.seed}:depth:{op.label}:{p.name}")  # the same draws in an xdist share
         client = ctx.target.clients[p.name]
         own = builder.own(op, template, p)
         response = await ex.send(client, p, own, "sweep")
@@ -116,12 +122,12 @@ class Depth:
             return  # the role may not call it: its values, pages and references would all be refused
         plan = self.plan(op)
         for variant in plan.variants:
-            probe = vary(own, variant, ex.ids, self.rng)
+            probe = vary(own, variant, ex.ids, rng)
             if probe is not None:
                 await ex.send(client, p, probe, "sweep")
         if op.method == "GET":
             await self.follow(client, p, own, response, plan.bounds)
-        base = await self.references(op, template, p, own, plan)
+        base = await self.references(op, template, p, own, plan, rng)
         if op.method in ("POST", "PUT", "PATCH"):
             skip = {v.name for v in plan.variants if v.where == "body"} | set(ctx.scenario.tenant_params)
             skip |= set(refs.references(ex.ids, op, base.body if isinstance(base.body, dict) else {}))
@@ -145,7 +151,7 @@ class Depth:
             seen.add(nxt.url())
             probe, response = nxt, await ex.send(client, p, nxt, "sweep")
 
-    async def references(self, op, template, p: Principal, own: Probe, plan) -> Probe:
+    async def references(self, op, template, p: Principal, own: Probe, plan, rng: random.Random) -> Probe:
         """Every body reference with own ids (the base), then one foreign id per field and victim.
         Returns the base (``own`` when the body names no resource)."""
         ctx, ex = self.ctx, self.ctx.exchange
@@ -155,8 +161,8 @@ class Depth:
             return own
         client = ctx.target.clients[p.name]
         # On the own request's object (it answered); a create's free text fresh, not to clash with it.
-        body = freshened(own.body, self.rng) if op.method == "POST" else own.body
-        base = refs.own_references(ex.ids, refs.with_references(own, properties, names, body), names, p, self.rng)
+        body = freshened(own.body, rng) if op.method == "POST" else own.body
+        base = refs.own_references(ex.ids, refs.with_references(own, properties, names, body), names, p, rng)
         if base.body != own.body:
             await ex.send(client, p, base, "sweep")
         for victim in ctx.victims(p):

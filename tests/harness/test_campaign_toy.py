@@ -106,6 +106,7 @@ def test_live_url_target_is_scanned_over_real_http(pg_server):
         assert doc["run"]["target"] == f"http://127.0.0.1:{port}"
         assert any(f["operation"] == "GET /notes/{note_id}" for f in doc["findings"])
         assert f"http://127.0.0.1:{port}/notes/" in doc["findings"][0]["curl"]
-        assert any("non-interference" in s for s in doc["run"]["skipped"])
+        assert doc["run"]["twins"], "live non-interference: the twin made through the API"
+        assert not any(f["kind"] == "non-interference" for f in doc["findings"])
     finally:
         pg_server.drop_database("toy_live")
