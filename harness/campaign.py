@@ -24,7 +24,7 @@ import time
 
 import psycopg
 
-from harness import budget, document, live, partition, phases
+from harness import budget, document, live, partition, phases, rootcause
 from harness.budget import Budget, OutOfTime
 from harness.context import PHASES, Options, RunContext
 from harness.coverage import Coverage, promises_from_spec
@@ -35,6 +35,7 @@ from harness.oracles import foreign_rows
 from harness.oracles.readback import ReadBack
 from harness.oracles.references import References
 from harness.oracles.write_isolation import ChangeLog, Digests
+from harness.rootcause import RootCause
 from harness.scenario import Scenario
 from harness.target import Target
 from harness.world import seed_template
@@ -89,6 +90,8 @@ class Campaign:
     partial: dict | None = None
 
     def _document(self, ctx: RunContext, started: dt.datetime, t0: float) -> dict:
+        if ctx.sql is not None and ctx.exchange is not None:
+            ctx.sql.conclude(ctx.exchange)  # latent: unprotected statements no finding explains
         return document.build(ctx, self.base_url, self.scenario_path, self.reports_dir,
                               started=started.isoformat(timespec="seconds"),
                               duration_s=round(time.monotonic() - t0, 2))
@@ -114,20 +117,29 @@ class Campaign:
             server.create_database(run_name, template=ctx.template_db)
             ctx.created.append(run_name)
             ctx.run_db = ctx.database(run_name)
+            ctx.sql = await RootCause.start(ctx)  # before the app: its pool's sessions must log
             target = Target(self.scenario, app=self.scenario.create_app(ctx.run_db))
             async with await psycopg.AsyncConnection.connect(ctx.run_db.admin_dsn, autocommit=True) as conn:
+                if ctx.sql is not None:
+                    ctx.sql.ignore(conn)  # the change log's statements are the harness's, not the app's
                 changes = ChangeLog(conn, ctx.world.tenant_columns)
                 await changes.start()
                 await self._exercise(ctx, target, changes)
+            if ctx.sql is not None:
+                await ctx.sql.stop()  # the twins are other databases: their findings use the inventory
             if "noninterference" in ctx.phases:
                 await self._phase(ctx, "noninterference")
         finally:
+            if ctx.sql is not None:
+                with contextlib.suppress(Exception):
+                    await ctx.sql.stop()
             for name in reversed(ctx.created):
                 with contextlib.suppress(Exception):
                     server.drop_database(name)
 
     async def _run_live(self, ctx: RunContext) -> dict:
         target = live.target(self.scenario, self.opt)
+        ctx.skipped.append(rootcause.LIVE)
         if self.opt.target_db_url:
             async with await psycopg.AsyncConnection.connect(self.opt.target_db_url, autocommit=True) as conn:
                 digests = Digests(conn, ctx.world.tenant_columns)
@@ -166,6 +178,7 @@ class Campaign:
             ctx.operations = operations
             ctx.exchange = Exchange(ctx.index, ctx.ids, coverage, ctx.slugs, self.opt.seed, changes)
             ctx.exchange.budget = ctx.budget
+            ctx.exchange.sql = ctx.sql  # root cause in SQL: each request's statements (in-process)
             # Address headers (Location, Link) read against the spec's paths: a redirect to a foreign object.
             ctx.exchange.checks.append(foreign_rows.url_check(ctx.spec_operations or operations))
             if ctx.profile.depth and changes is not None:  # rows a request writes point into their own tenant
@@ -204,6 +217,8 @@ class Campaign:
         ex = ctx.exchange
         t, before = time.monotonic(), ex.requests
         ctx.budget.start_phase(name)
+        if ctx.sql is not None:
+            await ctx.sql.discard()  # what ran between phases (logins, the audit) is no request's
         try:
             await phases.module(name).run(ctx)
             await live.after_phase(ctx, name)  # live: every principal still logs in and sees its objects

@@ -111,6 +111,7 @@ class RunContext:
     waivers: list = field(default_factory=list)  # harness.waivers.Waiver, from the scenario
     incomplete: str | None = None  # why the run stopped early (a deadline, a signal)
     budget: object = None  # harness.budget.Budget
+    sql: object = None  # harness.rootcause.RootCause: statements per request (in-process runs, capture on)
     # -- recorded for the findings document ----------------------------------------------------------
     public_markers: list[str] = field(default_factory=list)
     security_definers: list[str] | None = None

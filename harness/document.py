@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from harness import __version__, model
+from harness import __version__, model, rootcause
 
 
 def reproduce_command(finding_id: str, scenario_path: str, seed: int, reports: str = "reports") -> str:
@@ -46,7 +46,8 @@ def raw(ctx, base_url: str, scenario_path: str, reports: str = "reports", **meta
            "phases": list(ctx.phases), "gates": model.gates_for(ctx.phases, ctx.opt.phases is not None),
            "waivers": [w.as_dict() for w in ctx.waivers],
            "incomplete": getattr(ctx, "incomplete", None),
-           "phase_seconds": dict(ctx.budget.spent) if getattr(ctx, "budget", None) else {}, **meta}
+           "phase_seconds": dict(ctx.budget.spent) if getattr(ctx, "budget", None) else {},
+           "sql": rootcause.document(ctx), **meta}
     if getattr(ctx.opt, "shard", None):
         run["shard"] = list(ctx.opt.shard)
     return {"run": run,

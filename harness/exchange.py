@@ -93,6 +93,10 @@ class Exchange:
         #: Tenants born during the run (tenant id -> the principal whose request created it): what that
         #: principal writes there is its own, not a cross-tenant write.
         self.created_tenants: dict[str, str] = {}
+        #: Rows (table, key) a request made reference another tenant's row (a cross-reference finding): when
+        #: the referenced row's owner deletes it and the database cascades into them, that is the earlier
+        #: finding's consequence, not a write by the owner into a foreign tenant.
+        self.crossed: set[tuple[str, str]] = set()
         #: Live targets: requests in flight at once (1: one at a time, as in-process runs must be) and a
         #: rate limit (harness.safety.RateLimit); see :meth:`submit`.
         self.concurrency = 1
@@ -105,6 +109,10 @@ class Exchange:
         self._tasks: set[asyncio.Task] = set()
         self._last_unsafe: dict[str, asyncio.Task] = {}
         self._pending: dict[str, set[asyncio.Task]] = defaultdict(set)
+        #: Root cause in SQL (harness.rootcause.RootCause; in-process runs): takes each request's statements.
+        self.sql = None
+        #: The statements of the request (or query run) being judged: they explain the findings it adds.
+        self.statements: list | None = None
 
     def configure(self, concurrency: int = 1, rate=None) -> None:
         """Bound the requests in flight (live targets) and pace them with ``rate`` (a RateLimit)."""
@@ -121,6 +129,8 @@ class Exchange:
         if finding.id not in self.findings:
             finding.requests_before = self.requests
             finding.seconds = round(time.monotonic() - self.started, 3)
+            if self.sql is not None and not finding.root_cause:
+                finding.root_cause = self.sql.explain(finding, self.statements)
             self.findings[finding.id] = finding
 
     def finding(self, kind: str, oracle: str, phase: str, operation: str, p: Principal, victim: str,
@@ -166,8 +176,17 @@ class Exchange:
         sent_headers = {k: REDACTED for k in client.headers if k.lower() in SENSITIVE_HEADERS}
         request = Request(op.method, probe.url(), {**sent_headers, **probe.headers}, _recordable(body))
         observation = Observation(p, probe, phase, request, response, before=before)
-        for check in self.checks if checks is None else checks:
-            await check(self, observation)
+        if self.sql is not None and checks is None:  # the run's own target: its statements are captured
+            query = QUERY.get()
+            self.statements = await self.sql.took(f"query {query}" if query else op.label, query, p, request,
+                                                  phase, op.label)
+        try:
+            for check in self.checks if checks is None else checks:
+                await check(self, observation)
+        finally:
+            if self.statements is not None:
+                self.statements = None
+                await self.sql.settle(op.safe)  # what the checks ran on the database is not the app's
         return response
 
     def _timeout(self, label: str, principal: str, timeout: float | None, record: bool) -> None:
@@ -373,11 +392,21 @@ async def check_writes(ex: Exchange, obs: Observation) -> None:
     for change in obs.changes:
         if change.tenant in p.visible or ex.created_tenants.get(change.tenant) == p.name:
             continue
+        rows = change.inserted + change.updated + change.deleted
+        if rows and all((change.table, str(key)) in ex.crossed for key in rows):
+            continue  # a row an earlier request made point across tenants, changed by its referenced row's owner
         mass = bool(change.inserted) and probe.attack == "tamper"
         kind = "mass-assignment" if mass else "write-isolation"
         ex.finding(kind, "write-isolation", obs.phase, probe.operation.label, p, ex.victim_label({change.tenant}),
                    f"{change.describe()} in tenant {ex.victim_label({change.tenant})} "
                    f"(request answered {obs.status})", obs.request, obs.status, f"table:{change.table}")
+        if (change.inserted or change.updated) and isinstance(probe.body, dict):
+            # What the request wrote there is now that tenant's too: its principals seeing it later is this
+            # write's consequence (reported right here), not a leak of the report or list that shows it,
+            # and a run divided between processes (which never sees the write) finds the same bugs.
+            for value in foreign_rows._scalars(probe.body):
+                if isinstance(value, str) and ex.index.scan_any(value):
+                    ex.index.share(value, change.tenant)
 
 
 async def learn(ex: Exchange, obs: Observation) -> None:

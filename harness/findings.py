@@ -10,6 +10,7 @@ redacted.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shlex
@@ -77,6 +78,10 @@ class Finding:
     #: The JSON field (or header) that carried a leaked value, when known: what a waiver of a public
     #: field names. Not part of the id (one finding per leaking operation and role, not per field).
     field: str = ""
+    #: Root cause in SQL (harness.rootcause): the statements of the finding's request that touched a
+    #: tenant table without protection, each {statement (normalised, cut), role, table, mode, verdict,
+    #: why, sql_id, from: request | inventory}. Not part of the id.
+    root_cause: list = dataclasses.field(default_factory=list)
 
     def __post_init__(self):
         if len(self.evidence) > EVIDENCE_MAX:

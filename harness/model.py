@@ -427,6 +427,7 @@ def merge(docs: list[dict]) -> dict:
     run["twins"] = twins or None
     run["security_definer"] = next((d["run"]["security_definer"] for d in docs
                                     if (d.get("run") or {}).get("security_definer") is not None), None)
+    run["sql"] = merge_inventories([(d.get("run") or {}).get("sql") for d in docs])
     reasons = [d["run"]["incomplete"] for d in docs if (d.get("run") or {}).get("incomplete")]
     run["incomplete"] = "; ".join(dict.fromkeys(reasons)) or None
     coverage: dict[tuple, dict] = {}
@@ -463,6 +464,48 @@ def merge(docs: list[dict]) -> dict:
     ordered = sorted(findings.values(), key=lambda f: (f.get("requests_before", 0), f["id"]))
     return from_document({"run": run, "coverage": list(coverage.values()), "queries": list(queries.values()),
                           "findings": ordered, "summary": {"errors": errors}}).to_document()
+
+
+def merge_inventories(parts: list[dict | None]) -> dict | None:
+    """One statement inventory (``run.sql``, harness.rootcause) from the shares of a run: statements by
+    id (calls and rows summed), subjects by name (requests summed, statements joined), latent ids joined,
+    counts per verdict and per table recomputed from the merged statements."""
+    parts = [p for p in parts if p]
+    if not parts:
+        return None
+    available = [p for p in parts if p.get("available")]
+    if not available:
+        return dict(parts[0])
+    statements: dict[str, dict] = {}
+    for part in available:
+        for s in part.get("statements") or []:
+            if s["id"] in statements:
+                into = statements[s["id"]]
+                for key in ("calls", "rows"):
+                    if isinstance(s.get(key), int):
+                        into[key] = (into.get(key) or 0) + s[key]
+            else:
+                statements[s["id"]] = dict(s)
+    subjects: dict[str, dict] = {}
+    for part in available:
+        for s in part.get("subjects") or []:
+            into = subjects.setdefault(s["subject"], {**s, "requests": 0, "via": [], "statements": []})
+            into["requests"] += int(s.get("requests") or 0)
+            into["via"] = list(dict.fromkeys(into["via"] + list(s.get("via") or [])))
+            into["statements"] = list(dict.fromkeys(into["statements"] + list(s.get("statements") or [])))
+    counts: dict[str, int] = {"statements": len(statements)}
+    tables: dict[str, dict[str, int]] = {}
+    for s in statements.values():
+        counts[s["verdict"]] = counts.get(s["verdict"], 0) + 1
+        for t in s.get("tables") or []:
+            row = tables.setdefault(t["table"], {"predicate": 0, "rls-only": 0, "unprotected": 0})
+            row[t["verdict"]] = row.get(t["verdict"], 0) + 1
+    first = available[0]
+    return {**first, "missed_sessions": sum(int(p.get("missed_sessions") or 0) for p in available),
+            "counts": counts, "tables": dict(sorted(tables.items())), "subjects": list(subjects.values()),
+            "statements": list(statements.values()),
+            "latent": list(dict.fromkeys(x for p in available for x in p.get("latent") or [])),
+            "merged": len(parts)}
 
 
 def _ordered(declared, seen) -> list[str]:

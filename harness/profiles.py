@@ -38,6 +38,9 @@ class Profile:
     #: Generated cases per collection operation × principal compared across twin worlds, and parameter
     #: sets per reporting query (``depth`` only; ``twin_examples`` otherwise): their filters take branches.
     twin_list_examples: int = 4
+    #: Root cause in SQL (harness.rootcause): capture the statements each in-process request runs, name
+    #: the unprotected ones in findings, list them all in the query inventory. False: the bench baseline.
+    capture: bool = True
 
 
 PROFILES = {

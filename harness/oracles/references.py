@@ -137,6 +137,7 @@ class References:
             if not written or change.table not in self.by_table:
                 continue
             for c in await self.crossings(change.table, written):
+                ex.crossed.add((c.fk.table, str(c.row)))  # its later cascades are this finding's consequence
                 victim = ex.victim_label(c.owners)
                 ex.finding("cross-reference", "cross-reference", obs.phase, op.label, p, victim,
                            f"{c.fk.table} row {c.row} of tenant {ex.victim_label({c.tenant})} now references "

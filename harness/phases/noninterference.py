@@ -93,12 +93,10 @@ async def run(ctx) -> None:
 
 
 def world_ids(ctx) -> ResourceIds:
-    """The world's own objects (what every clone holds), and which of them each principal was seen to
-    list during the run: the run's pools also hold objects it created, which no clone has."""
-    ids = ResourceIds(ctx.world, ctx.scenario.resource_aliases, getattr(ctx.scenario, "resource_keys", None))
-    for (principal, table), seen in ctx.ids.seen.items():
-        ids.seen[(principal, table)] = [obj for o in seen if (obj := ids.get(table, o.key)) is not None]
-    return ids
+    """The world's own objects, exactly what every clone holds. Not what the run's lists showed: that
+    depends on which operations ran before (a share of a divided run lists fewer), and the twin
+    requests, like their findings, must be the same whoever ran the rest."""
+    return ResourceIds(ctx.world, ctx.scenario.resource_aliases, getattr(ctx.scenario, "resource_keys", None))
 
 
 async def _group(ctx, worlds: Worlds, keep: frozenset[str], principals: list[Principal], ids: ResourceIds) -> None:

@@ -25,7 +25,7 @@ async def run(ctx) -> None:
                 continue
             for params in param_sets:
                 if ctx.run_db is not None:
-                    in_database(ctx, ctx.run_db, query, params, p)
+                    await in_database(ctx, ctx.run_db, query, params, p)
                 if query.endpoint:
                     await over_http(ctx, query, params, p)
         if getattr(ctx.profile, "depth", False):  # every enum value once, the allowed principals taking turns
@@ -33,27 +33,39 @@ async def run(ctx) -> None:
             for i, params in enumerate(every_value(query) if allowed else ()):
                 p = allowed[i % len(allowed)]
                 if ctx.run_db is not None:
-                    in_database(ctx, ctx.run_db, query, params, p)
+                    await in_database(ctx, ctx.run_db, query, params, p)
                 if query.endpoint:
                     await over_http(ctx, query, params, p)
 
 
-def in_database(ctx, db, query, params: dict, p: Principal) -> list | None:
+async def in_database(ctx, db, query, params: dict, p: Principal) -> list | None:
     ex = ctx.exchange
     ex.budget.check()  # a query run is a request too: none past a deadline
+    request = Request("QUERY", query.name, {}, params)
     try:
         rows = ctx.scenario.run_query(db, query, params, p)
     except Exception as exc:  # the query rejected these parameters: not a leak, not coverage
         ex.transport_errors.append(f"query {query.name} {params}: {type(exc).__name__}: {exc}"[:300])
+        await _ran(ex, query, p, request)
+        ex.statements = None
         return None
+    await _ran(ex, query, p, request)
     ex.coverage.record_query(query.name, p.name, len(rows))
     text = json.dumps(rows, default=str)
     sent = json.dumps(params, default=str)
     for leak in foreign_rows.check(ctx.index, p.visible, sent, [("rows", text)]):
         ex.finding("foreign-row", "foreign-row", "reports", f"query {query.name}", p,
                    ex.victim_label(leak.owners), f"rows field {leak.locus!r}: {leak.evidence}",
-                   Request("QUERY", query.name, {}, params), None, "rows")
+                   request, None, "rows")
+    ex.statements = None
     return rows
+
+
+async def _ran(ex, query, p: Principal, request: Request) -> None:
+    """Root cause in SQL (harness.rootcause): the statements this run ran are the query's, and explain
+    the findings it adds."""
+    if ex.sql is not None:
+        ex.statements = await ex.sql.took(f"query {query.name}", query.name, p, request, "reports", "database")
 
 
 async def over_http(ctx, query, params: dict, p: Principal) -> None:

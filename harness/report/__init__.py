@@ -1,9 +1,10 @@
 """CI reports from the run model (``findings.json`` is its serialisation; the rest are views of it).
 
 ``write_reports(source, outdir)`` writes ``findings.json``, ``junit.xml``, ``findings.sarif``,
-``index.html`` and ``summary.md`` for a :class:`~harness.model.RunModel` or a findings document (judged
-by the model first); ``render_terminal(source)`` is the pytest terminal summary. Output depends on the
-model only (no clock, no host name), so the same run renders to the same bytes.
+``index.html`` and ``summary.md`` (and ``queries.md``, the SQL inventory, when the run has one) for a
+:class:`~harness.model.RunModel` or a findings document (judged by the model first);
+``render_terminal(source)`` is the pytest terminal summary. Output depends on the model only (no clock,
+no host name), so the same run renders to the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from harness.report.html_page import render_html
 from harness.report.junit import render_junit
 from harness.report.markdown import render_markdown
+from harness.report.queries_md import render_queries_md
 from harness.report.repro import render_repro
 from harness.report.sarif import render_sarif
 from harness.report.terminal import render_terminal_view
@@ -25,6 +27,8 @@ from harness.report.view import ReportView, build_view
 __all__ = ["FILES", "ReportView", "build_view", "render_terminal", "write_reports"]
 
 FILES = ("findings.json", "junit.xml", "findings.sarif", "index.html", "summary.md")
+#: The query inventory, written with the others when the document has one (``run.sql``).
+INVENTORY = "queries.md"
 
 
 def _json(data) -> str:
@@ -60,7 +64,12 @@ def write_reports(source, outdir: Path) -> list[Path]:
         "index.html": render_html(view),
         "summary.md": render_markdown(view),
     }
+    inventory = render_queries_md(view)  # runs with a SQL inventory (harness.rootcause) only
     written = [_write(outdir / name, rendered[name]) for name in FILES]
+    if inventory is not None:
+        written.append(_write(outdir / INVENTORY, inventory))
+    elif (outdir / INVENTORY).is_file():
+        (outdir / INVENTORY).unlink()  # another run's inventory: not this one's
     return written + _write_repro(outdir / "repro", render_repro(view))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from html import escape as _escape
 
+from harness.report.queries_md import render_inventory_html, root_cause_text
 from harness.report.view import (COVERED, EMPTY, FINDING, FORBIDDEN, UNCOVERED, UNREACHED, WAIVED, Cell, ReportView,
                                  describe, format_request, seconds, waiver_note, where, xml_safe)
 
@@ -105,7 +106,9 @@ def _finding(f: dict) -> str:
     dl = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts if v not in (None, ""))
     blocks = "".join(
         f"<h4>{escape(label)}</h4><pre>{escape(str(body))}</pre>"
-        for label, body in (("Evidence", f.get("evidence")), ("Request", format_request(f.get("request"))),
+        for label, body in (("Evidence", f.get("evidence")),
+                            ("Root cause in SQL", root_cause_text(f.get("root_cause"))),
+                            ("Request", format_request(f.get("request"))),
                             ("curl", f.get("curl")), ("Reproduce", f.get("reproduce")))
         if body not in (None, ""))
     note = waiver_note(f)
@@ -178,5 +181,6 @@ def render_html(view: ReportView) -> str:
             f"{escape(w.get('status', ''))}, {escape(w.get('reason', ''))}"
             + (f" (expires {escape(w['expires'])})" if w.get("expires") else "") + "</li>"
             for w in view.model.waivers) + "</ul>")
+    parts.append(render_inventory_html(view))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -8,6 +8,7 @@ stable id is the partial fingerprint, so the same bug stays one alert across run
 
 from __future__ import annotations
 
+from harness.report.queries_md import root_cause_text
 from harness.report.view import ReportView, describe, format_request, where
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,6 +58,12 @@ RULES: dict[str, tuple[str, str, str, str, str | None]] = {
         "Row-level security is off or not forced on a tenant table, a policy is missing, or the app's "
         "role owns a tenant table or bypasses RLS: one missing predicate in the app would then leak.",
         "284", None),
+    "latent": (
+        "LatentSqlLeak", "A statement the app ran reads or writes a tenant table with no tenant protection.",
+        "The statement carries no predicate limiting the table to the tenant context, and row-level "
+        "security does not bind the role that ran it (BYPASSRLS, the owner without FORCE). No response "
+        "of this scan showed it, so it is a warning: add the tenant predicate, or run it on a role RLS "
+        "binds. See the query inventory (queries.md).", "862", None),
 }
 
 
@@ -112,6 +119,13 @@ def _result(f: dict, rule_index: dict[str, int], view: ReportView) -> dict:
     }
     if f.get("request") is not None:
         result["properties"]["request"] = format_request(f.get("request"))
+    if f.get("root_cause"):  # root cause in SQL: the statements that left the table unprotected
+        result["properties"]["rootCause"] = f["root_cause"]
+        result["relatedLocations"] = [
+            {"id": i, "message": {"text": root_cause_text([c])},
+             "logicalLocations": [{"name": str(c.get("table")), "kind": "resource",
+                                   "fullyQualifiedName": f"table {c.get('table')}"}]}
+            for i, c in enumerate(f["root_cause"]) if isinstance(c, dict)]
     if f.get("waived"):
         result["suppressions"] = [{"kind": "external", "status": "accepted",
                                    "justification": str(f["waived"].get("reason") or "")}]

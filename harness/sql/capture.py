@@ -68,6 +68,9 @@ class Statement:
     calls: int
     params: tuple[str | None, ...] | None = None
     source: str = "log"  # "log" | "pg_stat_statements"
+    #: pg_stat_statements' query ids of the executions (from the log prefix, or the counters), for
+    #: :meth:`StatementCapture.totals`.
+    queryids: tuple[int, ...] = ()
 
 
 class StatementCapture:
@@ -86,6 +89,10 @@ class StatementCapture:
         self.method = "none"
         #: Sessions already connected to the database at start: the log misses them (ALTER DATABASE).
         self.preexisting_sessions = 0
+        #: Snapshot pg_stat_statements at every take (rows per take). False, with the log on, makes a
+        #: take one round trip of a constant statement; :meth:`totals` then gives rows per statement
+        #: for the whole capture, in one snapshot (a scan's price, measured in ``make bench``).
+        self.count_each_take = True
         self._server = None
         self._reader: LogReader | None = None
         self._conn: psycopg.AsyncConnection | None = None
@@ -93,11 +100,13 @@ class StatementCapture:
         self._pgss: sql.Composable | None = None  # the qualified pg_stat_statements function
         self._dboid = 0
         self._last: dict[tuple[int, int], tuple[int, int]] = {}
+        self._first: dict[tuple[int, int], tuple[int, int]] = {}  # the counters at start (for totals)
         self._roles: dict[int, str] = {}
         self._texts: dict[int, str] = {}
         self._marks = itertools.count(1)
         self._closed = False
         self._resets: list[str] = []  # database settings start() made, undone by close()
+        self._ignored: set[int] = set()  # backend pids whose statements are not the app's (ignore_session)
         self._id = f"{next(self._ids)}{secrets.token_hex(4)}"
 
     # ------------------------------------------------------------------ lifecycle
@@ -148,6 +157,7 @@ class StatementCapture:
         self.available, self.method = True, "+".join(sorted(sources, reverse=True))
         self.reason = "; ".join(why)
         await self.take()  # the baseline: statements before start() are not the first request's
+        self._first = dict(self._last)
         return self
 
     async def _init_counters(self, preload: str) -> str:
@@ -219,6 +229,13 @@ class StatementCapture:
     async def __aexit__(self, *exc) -> None:
         await self.close()
 
+    def ignore_session(self, pid: int) -> None:
+        """Leave out the statements of backend ``pid`` (the caller's own connection to the database).
+
+        Their counters are still matched (and dropped), so they do not come back as counter-only
+        statements; with pg_stat_statements alone there is no pid to tell them apart."""
+        self._ignored.add(pid)
+
     # ------------------------------------------------------------------ taking
     async def take(self) -> list[Statement]:
         """The statements run in the database since the previous take, in first-execution order."""
@@ -232,10 +249,9 @@ class StatementCapture:
             loop = asyncio.get_running_loop()
             fut = loop.create_future()
             self._reader.expect(token, loop, fut)
-        if self._pgss is not None:
-            query = sql.SQL("SELECT {}::text AS mark, userid::bigint, queryid, sum(calls)::bigint, "
-                            "sum(rows)::bigint FROM {}(false) WHERE dbid = {} GROUP BY userid, queryid").format(
-                sql.Literal(token), self._pgss, sql.Literal(self._dboid))
+        counting = self._pgss is not None and (self.count_each_take or self._reader is None)
+        if counting:
+            query = self._snapshot(token)
         else:
             query = sql.SQL("SELECT {}::text AS mark").format(sql.Literal(token))
         rows = await (await self._conn.execute(query)).fetchall()
@@ -247,8 +263,13 @@ class StatementCapture:
                 self._reader.forget(token)
                 raise RuntimeError(f"statement capture: marker {token} not seen in the server log within "
                                    f"{MARK_TIMEOUT}s ({self._reader.error or 'no parser error'})") from None
-        deltas = self._deltas(rows) if self._pgss is not None else {}
+        deltas = self._deltas(rows) if counting else {}
         return await self._merge(records, deltas)
+
+    def _snapshot(self, token: str = "") -> sql.Composable:
+        return sql.SQL("SELECT {}::text AS mark, userid::bigint, queryid, sum(calls)::bigint, "
+                       "sum(rows)::bigint FROM {}(false) WHERE dbid = {} GROUP BY userid, queryid").format(
+            sql.Literal(token), self._pgss, sql.Literal(self._dboid))
 
     def _deltas(self, rows) -> dict[tuple[int, int], tuple[int, int]]:
         now = {(r[1], r[2]): (r[3], r[4]) for r in rows if r[2] is not None}
@@ -260,12 +281,30 @@ class StatementCapture:
         self._last = now
         return out
 
+    async def totals(self) -> dict[tuple[str, int], tuple[int, int]]:
+        """(role, query id) -> (calls, rows) since :meth:`start`, from one pg_stat_statements snapshot
+        (empty without it). With ``count_each_take`` off, this is where rows come from."""
+        if self._closed or not self.available or self._pgss is None:
+            return {}
+        rows = await (await self._conn.execute(self._snapshot())).fetchall()
+        await self._learn_roles({r[1] for r in rows})
+        out = {}
+        for _, uid, qid, calls, n in rows:
+            if qid is None:
+                continue
+            c0, r0 = self._first.get((uid, qid), (0, 0))
+            if calls > c0:
+                out[(self._roles.get(uid, str(uid)), qid)] = (calls - c0, n - r0)
+        return out
+
     async def _merge(self, records: list[Record], deltas: dict) -> list[Statement]:
         """Group log records by (user, fingerprint); give each its counters; add counter-only statements."""
-        groups: dict[tuple[str, str], dict] = {}
+        groups: dict[tuple[str, str, bool], dict] = {}
         for rec in records:
-            g = groups.setdefault((rec.user, fingerprint(rec.text)), {
-                "text": rec.text, "params": rec.params, "user": rec.user, "calls": 0, "qids": set()})
+            ignored = rec.pid in self._ignored
+            g = groups.setdefault((rec.user, fingerprint(rec.text), ignored), {
+                "text": rec.text, "params": rec.params, "user": rec.user, "calls": 0, "qids": set(),
+                "ignored": ignored})
             g["calls"] += 1
             if rec.queryid:
                 g["qids"].add(rec.queryid)
@@ -288,13 +327,14 @@ class StatementCapture:
                 if keys:
                     self._claim(g, keys, left)
         out = [Statement(g["text"], normalize(g["text"]), g.get("role", g["user"]), g.get("rows"),
-                         g["calls"], g["params"], "log") for g in groups.values()]
+                         g["calls"], g["params"], "log", tuple(sorted(g["qids"])))
+               for g in groups.values() if not g["ignored"]]
         if left:
             await self._learn_texts([qid for _, qid in left])
             for (uid, qid), (calls, n) in left.items():
                 text = self._texts.get(qid, "")
                 out.append(Statement(text, normalize(text), self._roles.get(uid, str(uid)), n, calls,
-                                     None, "pg_stat_statements"))
+                                     None, "pg_stat_statements", (qid,)))
         return out
 
     def _claim(self, group: dict, keys: list, left: dict) -> None:
