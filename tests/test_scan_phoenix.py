@@ -8,8 +8,8 @@ against what the issue demands of each class (the oracle, the phase, a victim ou
 A smaller world than ``make scan``'s (2 clients × 2 subsidiaries: still siblings inside a client and
 a second client outside it) keeps the scans within the ``make test`` budget, and so does this: the
 clean build is scanned with every ``pr`` phase on 3 seeds, while each fault is scanned with the ``pr``
-phases its class is caught by (the deterministic sweep, plus the reports, fuzz or twin phase where the
-class lives there), which is also what the test asserts. ``make selftest`` runs the whole ``pr`` scan
+phase its class is caught by (the deterministic sweep; the reports phase for a report's rows; the twin
+worlds for a number), which is also what the test asserts. ``make selftest`` runs the whole ``pr`` scan
 per fault and 5 clean seeds (the README's detection matrix).
 """
 
@@ -33,14 +33,13 @@ AGGREGATE_CLASSES = {"report-aggregate", "count", "few-rows-count", "header-cros
 #: Found by the deterministic sweep (issue: "most of them before the random phase starts").
 SWEEP_CLASSES = {"idor", "nested", "batch", "context-override", "mass-assignment", "write-unchecked",
                  "list-unfiltered", "export", "search", "scope"}
-#: Where each class is caught (the phase that must find it follows the sweep, which learns the ids every
-#: later phase uses); any class not named here must be caught by the sweep itself.
+#: Where each class is caught; any class not named here must be caught by the deterministic sweep.
 CAUGHT_BY = {**{cls: "reports" for cls in ("report-join", "report-union", "report-branch")},
              **{cls: "noninterference" for cls in AGGREGATE_CLASSES}}
 
 
 def phases_for(cls: str) -> tuple[str, ...]:
-    return ("sweep", CAUGHT_BY[cls]) if cls in CAUGHT_BY else ("sweep",)
+    return (CAUGHT_BY.get(cls, "sweep"),)
 
 
 def scan(pg_server, monkeypatch, seed: int, fault: str = "", phases=None) -> tuple[dict, PhoenixScenario]:

@@ -261,3 +261,13 @@ def test_reproduce_on_a_live_target_recreates_what_the_finding_needs(boards_app,
     assert again == 1 and f"REPRODUCED {finding['id']}" in out
     assert main(["reproduce", finding["id"], "--scenario", str(SCENARIO), "--reports", str(tmp_path),
                  "--base-url", boards_app().base_url]) == 0
+
+
+def test_a_profile_field_the_principal_wrote_and_reads_back_is_not_a_leak(boards_app, tmp_path):
+    """PATCH /me allowed: whatever a principal writes into its own profile (its sweep, its fuzz cases, an
+    attack's foreign value) and reads back through GET /me is its own, never another tenant's row."""
+    allowed = variant(tmp_path, "allow = []", 'allow = ["PATCH /me"]')
+    doc = scan(boards_app().base_url, scenario=allowed, phases=("sweep", "fuzz"))
+    assert "PATCH /me" in doc["run"]["operations"]
+    assert {r["status"] for r in doc["coverage"] if r["operation"] in ("PATCH /me", "GET /me")} == {"covered"}
+    assert found(doc) == set(), [f["evidence"] for f in doc["findings"]]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,7 +112,7 @@ def test_database_audit_issues_fail_the_scan_with_their_own_message(pg_server, t
 def test_a_faulty_phoenix_scan_reports_the_same_numbers_everywhere(pg_server, tmp_path):
     """The issue's measurement, as a test: junit.xml, pytest, findings.json and the HTML header agree, and
     no query (through its endpoint or in the database) appears as an operation."""
-    result = scan(pg_server, "scenarios/phoenix.py", tmp_path, "--phases", "sweep,reports",
+    result = scan(pg_server, "scenarios/phoenix.py", tmp_path, "--phases", "sweep,reports,noninterference",
                   env={"PHOENIX_FAULTS": "all", "PHOENIX_CLIENTS": "2", "PHOENIX_SUBSIDIARIES": "2"})
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     reported = _reported(tmp_path)
@@ -131,8 +132,15 @@ def test_a_faulty_phoenix_scan_reports_the_same_numbers_everywhere(pg_server, tm
     for f in queries:
         assert f["id"] in rows[(f["query"], f["principal"])]["findings"]
     assert {q["query"] for q in doc["queries"] if q["test"] == "failed"} >= leaking
-    # --phases sweep,reports: no fuzz, yet no gap is blamed on the phases left out
+    # --phases without fuzz, yet no gap is blamed on the phases left out
     assert doc["run"]["gates"] == {"operations": True, "queries": True, "stale_waivers": False}
+    # Evidence is an excerpt everywhere: never over 500 characters (a whole CSV export once was).
+    assert any(f["kind"] == "non-interference" for f in doc["findings"])
+    assert max(len(f["evidence"]) for f in doc["findings"]) <= 500
+    sarif = json.loads((tmp_path / "findings.sarif").read_text())
+    assert max(len(r["properties"]["evidence"]) for r in sarif["runs"][0]["results"]) <= 500
+    html = (tmp_path / "index.html").read_text()
+    assert max(len(block) for block in re.findall(r"<h4>Evidence</h4><pre>(.*?)</pre>", html, re.S)) <= 600  # escaped
 
 
 def test_the_division_of_work_is_deterministic_whole_resources_and_complete():
