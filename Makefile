@@ -27,7 +27,7 @@ scan: $(STAMP)
 	$(BIN)/tenant-harness scan --scenario scenarios/phoenix.py --seed $(SEED) --profile $(PROFILE) --out $(REPORTS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest tests -n 2 -q
+	$(BIN)/python -m pytest tests -n 2 --dist loadgroup -q
 
 # CI (.github/workflows): one shard of the scan, the merge of every shard, the release gate, the step summary.
 scan-shard: $(STAMP)

@@ -15,6 +15,20 @@ TEST_SEED = 7
 _counter = itertools.count()
 
 
+#: The longest tests, started first: under ``-n 2`` a scan of a minute picked up last leaves one worker idle.
+LONGEST_FIRST = ("tests/test_bench_smoke.py", "tests/test_scan_phoenix.py", "tests/sql/test_root_cause.py",
+                 "tests/harness/test_plugin_scan.py", "tests/release/test_release_gate.py",
+                 "tests/shapes/test_crm_scan.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module is kept
+
+
 @pytest.fixture(scope="session")
 def pg_server(harness_server):
     """The session's PostgreSQL: the plugin's (one server for the project's tests and the isolation fixtures)."""

@@ -5,12 +5,17 @@ environment, exactly as ``PHOENIX_FAULTS=... make scan`` does), run the same cam
 runs, and then judge the findings against the fault's *documented* operations or reports, and
 against what the issue demands of each class (the oracle, the phase, a victim outside visibility).
 
-A smaller world than ``make scan``'s (2 clients × 2 subsidiaries: still siblings inside a client and
-a second client outside it) keeps the scans within the ``make test`` budget, and so does this: the
-clean build is scanned with every ``pr`` phase on 3 seeds, while each fault is scanned with the ``pr``
-phase its class is caught by (the deterministic sweep; the reports phase for a report's rows; the twin
-worlds for a number), which is also what the test asserts. ``make selftest`` runs the whole ``pr`` scan
-per fault and 5 clean seeds (the README's detection matrix).
+Smaller worlds than ``make scan``'s keep the scans within the ``make test`` budget: the clean build
+on 2 clients × 2 subsidiaries (siblings inside a client, whom a corporate admin may see and the harness
+must not report, and a second client outside it), with every ``pr`` phase on 3 seeds; each fault with
+the ``pr`` phase its class is caught by (the deterministic sweep; the reports phase for a report's rows;
+the twin worlds for a number), which is also what the test asserts. A fault the sweep catches is scanned
+on the smallest world with a tenant outside every principal's visibility (2 clients × 1 subsidiary); a
+report or a number on 2 × 2, where tenants of different clients share a currency: a total per currency
+that sums every tenant's invoices moves only with a foreign tenant in the same currency (the twins
+perturb foreign rows, they do not invent foreign rows in the principal's categories). ``make selftest``
+runs the whole ``pr`` scan per fault on ``make scan``'s world and 5 clean seeds (the README's detection
+matrix).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from phoenix import faults as catalogue
 from scenarios.phoenix import PhoenixScenario
 
 WORLD = {"clients": 2, "subsidiaries": 2}
+FAULT_WORLD = {"clients": 2, "subsidiaries": 1}
 CLEAN_SEEDS = (1, 2, 3)
 FAULT_SEED = 1
 
@@ -44,7 +50,7 @@ def phases_for(cls: str) -> tuple[str, ...]:
 
 def scan(pg_server, monkeypatch, seed: int, fault: str = "", phases=None) -> tuple[dict, PhoenixScenario]:
     monkeypatch.setenv("PHOENIX_FAULTS", fault)
-    scenario = PhoenixScenario(**WORLD)
+    scenario = PhoenixScenario(**(FAULT_WORLD if phases == ("sweep",) else WORLD))
     campaign = Campaign(scenario, Options(seed=seed, db_url=pg_server.admin_dsn, phases=phases))
     return campaign.run(), scenario
 
@@ -104,8 +110,8 @@ def test_scan_finds_the_planted_fault(pg_server, monkeypatch, fault):
 @pytest.mark.parametrize("fault, expected", [("", set()), ("rls-not-forced", {("table documents", "rls-not-forced")})])
 def test_the_database_audit_phase_reports_weakened_rls(pg_server, monkeypatch, fault, expected):
     monkeypatch.setenv("PHOENIX_FAULTS", fault)
-    doc = Campaign(PhoenixScenario(**WORLD), Options(seed=FAULT_SEED, db_url=pg_server.admin_dsn,
-                                                     phases=("audit",))).run()
+    doc = Campaign(PhoenixScenario(**FAULT_WORLD), Options(seed=FAULT_SEED, db_url=pg_server.admin_dsn,
+                                                           phases=("audit",))).run()
     audit = {(f["operation"], f["locus"]) for f in doc["findings"] if f["kind"] == "db-audit"}
     assert audit == expected
     assert doc["run"]["security_definer"]
@@ -114,7 +120,7 @@ def test_the_database_audit_phase_reports_weakened_rls(pg_server, monkeypatch, f
 def test_stateful_phase_finds_an_idor_on_an_object_created_during_the_run(pg_server, monkeypatch):
     """Create an invoice as A, fetch it by id as B: caught with the fresh id, no seeded row involved."""
     monkeypatch.setenv("PHOENIX_FAULTS", "idor-get")
-    scenario = PhoenixScenario(**WORLD)
+    scenario = PhoenixScenario(**FAULT_WORLD)
     doc = Campaign(scenario, Options(seed=FAULT_SEED, db_url=pg_server.admin_dsn, phases=("stateful",))).run()
     seeded = {str(r["id"]) for r in scenario.generate_world(FAULT_SEED).tables["invoices"]}
     hits = [f for f in doc["findings"] if f["operation"] == "GET /api/dashboard/invoices/{invoice_id}"]

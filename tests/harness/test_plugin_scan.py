@@ -100,7 +100,7 @@ def test_xdist_divides_the_scan_and_agrees_with_a_serial_run(pg_server, tmp_path
 def test_database_audit_issues_fail_the_scan_with_their_own_message(pg_server, tmp_path, monkeypatch):
     monkeypatch.setenv("PHOENIX_FAULTS", "rls-not-forced")
     monkeypatch.setenv("PHOENIX_CLIENTS", "2")
-    monkeypatch.setenv("PHOENIX_SUBSIDIARIES", "2")
+    monkeypatch.setenv("PHOENIX_SUBSIDIARIES", "1")
     result = scan(pg_server, "scenarios/phoenix.py", tmp_path, "--phases", "audit,sweep")
     assert result.returncode == 1
     assert "database audit: 1 issue(s)" in result.stdout, result.stdout[-3000:]
@@ -113,7 +113,7 @@ def test_a_faulty_phoenix_scan_reports_the_same_numbers_everywhere(pg_server, tm
     """The issue's measurement, as a test: junit.xml, pytest, findings.json and the HTML header agree, and
     no query (through its endpoint or in the database) appears as an operation."""
     result = scan(pg_server, "scenarios/phoenix.py", tmp_path, "--phases", "sweep,reports,noninterference",
-                  env={"PHOENIX_FAULTS": "all", "PHOENIX_CLIENTS": "2", "PHOENIX_SUBSIDIARIES": "2"})
+                  env={"PHOENIX_FAULTS": "all", "PHOENIX_CLIENTS": "2", "PHOENIX_SUBSIDIARIES": "1"})
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-2000:]
     reported = _reported(tmp_path)
     doc = reported.pop("doc")

@@ -34,6 +34,7 @@ from tests.test_scan_phoenix import phases_for
 
 WORLD = {"clients": 2, "subsidiaries": 2}
 SEED = 1
+pytestmark = pytest.mark.xdist_group("root-cause")  # one worker: the module's scans are shared, not repeated
 
 catalogue.parse("")  # load the registry
 #: Faults whose bug is not in a statement, and why.
