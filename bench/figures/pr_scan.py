@@ -39,10 +39,12 @@ def run(ctx: Context) -> dict:
         note="wall time measured around Campaign.run(); phases parsed from its verbose log")
 
 
-def scan(ctx: Context, clients: int, subsidiaries: int, depth: bool = True) -> dict:
-    """One clean ``pr`` scan of Phoenix at this size; ``depth=False`` is the scan before issue 12."""
+def scan(ctx: Context, clients: int, subsidiaries: int, depth: bool | None = None) -> dict:
+    """One clean ``pr`` scan of Phoenix at this size; ``depth=False`` is the scan before issue 12 (the
+    default: on, off in ``--quick``, where a figure's shape is checked, not its cost)."""
     from scenarios.phoenix import PhoenixScenario
 
+    depth = not ctx.quick if depth is None else depth
     log = io.StringIO()
     pr = dataclasses.replace(PROFILES["pr"], depth=depth)
     with _clean_env(), contextlib.redirect_stderr(log), mock.patch.dict(PROFILES, {"pr": pr}):
